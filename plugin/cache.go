@@ -1,0 +1,121 @@
+package plugin
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// evictionSample is how many entries are looked at to choose one to evict
+// when the cache is full and nothing has expired.
+const evictionSample = 8
+
+// sweepEvery is the least time between two full sweeps of expired entries.
+const sweepEvery = time.Second
+
+// identity is what an allowed credential maps to: the identity headers to
+// set on the request, and when that answer stops being valid.
+type identity struct {
+	// expires is in Unix nanoseconds: min(token exp, cached at + TTL).
+	expires int64
+	headers []headerValue
+}
+
+// headerValue is one identity header. values is shared by every request
+// that hits the entry; it has no spare capacity, so a later append by
+// another handler copies it instead of writing into the cache.
+type headerValue struct {
+	name   string
+	values []string
+}
+
+// cache maps credentials to identities. It is bounded, safe for concurrent
+// use and never returns an expired entry.
+//
+// The key is the credential string itself. Measured under Yaegi (about
+// 600-byte tokens), a lookup keyed by the raw string cost 0.19 µs/op, one
+// keyed by two hash/maphash sums 1.4 µs/op and one keyed by SHA-256
+// 2.7 µs/op, against a 2 µs budget for a whole hit. Go's map hash is seeded
+// per process, so keys chosen by clients cannot flood a bucket; the memory
+// cost is bounded by CacheMaxEntries × 4096 bytes.
+type cache struct {
+	max int
+	ttl time.Duration
+
+	mu        sync.RWMutex
+	entries   map[string]*identity
+	lastSweep int64
+}
+
+func newCache(maxEntries int, ttl time.Duration) *cache {
+	return &cache{max: maxEntries, ttl: ttl, entries: make(map[string]*identity)}
+}
+
+// get returns the identity cached for key if it is still valid at now
+// (Unix nanoseconds), or nil.
+func (c *cache) get(key string, now int64) *identity {
+	c.mu.RLock()
+	id := c.entries[key]
+	c.mu.RUnlock()
+	if id == nil || now >= id.expires {
+		return nil
+	}
+	return id
+}
+
+// put caches id for key until min(exp, now+TTL). Nothing is cached when
+// that moment has passed or the cache is disabled (TTL 0).
+func (c *cache) put(key string, id *identity, exp time.Time, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
+	expires := now.Add(c.ttl).UnixNano()
+	if e := exp.UnixNano(); !exp.IsZero() && e < expires {
+		expires = e
+	}
+	if expires <= now.UnixNano() {
+		return
+	}
+	id.expires = expires
+	key = strings.Clone(key) // do not pin the request's Cookie header
+	c.mu.Lock()
+	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
+		c.makeRoomLocked(now.UnixNano())
+	}
+	c.entries[key] = id
+	c.mu.Unlock()
+}
+
+// makeRoomLocked drops expired entries (a full sweep at most once per
+// sweepEvery) and, when the cache is still full, the entry closest to
+// expiry among a few taken in Go's random map order.
+func (c *cache) makeRoomLocked(now int64) {
+	if now-c.lastSweep >= int64(sweepEvery) {
+		c.lastSweep = now
+		for k, id := range c.entries {
+			if now >= id.expires {
+				delete(c.entries, k)
+			}
+		}
+	}
+	for len(c.entries) >= c.max {
+		victim, soonest, seen := "", int64(0), 0
+		for k, id := range c.entries {
+			if seen == 0 || id.expires < soonest {
+				victim, soonest = k, id.expires
+			}
+			seen++
+			if seen == evictionSample {
+				break
+			}
+		}
+		delete(c.entries, victim)
+	}
+}
+
+// size returns the number of entries, expired ones included.
+func (c *cache) size() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}

@@ -1,0 +1,103 @@
+package plugin
+
+import (
+	"net/http"
+	"strings"
+)
+
+// maxCredentials bounds how many same-named session cookies are tried.
+const maxCredentials = 4
+
+// canonicalHeader returns the canonical form of a header name.
+func canonicalHeader(name string) string {
+	return http.CanonicalHeaderKey(name)
+}
+
+// identityHeaders is the set of identity header names, precomputed in New.
+// A client must never be able to send one of them, under any spelling.
+type identityHeaders struct {
+	// names are the canonical names, in configuration order.
+	names []string
+	// normalized holds each name lower-cased with "_" turned into "-".
+	normalized map[string]bool
+	// lengths marks the lengths of the names: most request headers are
+	// ruled out by their length alone, which keeps the hit path cheap.
+	lengths [256]bool
+	// allowed maps a canonical name to true, for filtering "hdr" claims and
+	// forwardauth's answers.
+	allowed map[string]bool
+}
+
+func newIdentityHeaders(canonical []string) *identityHeaders {
+	h := &identityHeaders{
+		names:      canonical,
+		normalized: make(map[string]bool, len(canonical)),
+		allowed:    make(map[string]bool, len(canonical)),
+	}
+	for _, name := range canonical {
+		h.normalized[normalizeHeader(name)] = true
+		h.allowed[name] = true
+		if len(name) < len(h.lengths) {
+			h.lengths[len(name)] = true
+		}
+	}
+	return h
+}
+
+// normalizeHeader lower-cases a header name and turns "_" into "-", so that
+// X_Forwarded_User, x-forwarded-user and X-FORWARDED-USER compare equal.
+func normalizeHeader(name string) string {
+	name = strings.ToLower(name)
+	if strings.IndexByte(name, '_') >= 0 {
+		name = strings.ReplaceAll(name, "_", "-")
+	}
+	return name
+}
+
+// strip deletes every request header whose normalized name is an identity
+// header. It walks the header map once.
+func (h *identityHeaders) strip(header http.Header) {
+	for key := range header {
+		n := len(key)
+		if n < len(h.lengths) && h.lengths[n] && h.normalized[normalizeHeader(key)] {
+			delete(header, key)
+		}
+	}
+}
+
+// credentials returns the session tokens the request carries, in the order
+// they are tried: every cookie named name (browsers send several when
+// cookies of one name exist for several domains or paths), then an
+// "Authorization: Bearer" token.
+func credentials(req *http.Request, name string) []string {
+	var out []string
+	for _, c := range req.Cookies() {
+		if c.Name == name && c.Value != "" && len(out) < maxCredentials {
+			out = append(out, c.Value)
+		}
+	}
+	if tok := bearerToken(req); tok != "" {
+		out = append(out, tok)
+	}
+	return out
+}
+
+// firstCredential returns the credential tried first, cheaply: the first
+// session cookie, else the bearer token. count is false when there is none.
+func firstCredential(req *http.Request, name string) (string, bool) {
+	if c, err := req.Cookie(name); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	tok := bearerToken(req)
+	return tok, tok != ""
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header (the
+// scheme is case-insensitive), or "".
+func bearerToken(req *http.Request) string {
+	auth := req.Header.Get("Authorization")
+	if len(auth) < 7 || !strings.EqualFold(auth[:7], "bearer ") {
+		return ""
+	}
+	return strings.TrimSpace(auth[7:])
+}

@@ -1,0 +1,223 @@
+package plugin
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Middleware is the plexgate middleware: one per Traefik middleware
+// definition, rebuilt by Traefik on every configuration reload.
+type Middleware struct {
+	next       http.Handler
+	name       string
+	cookieName string
+	identity   *identityHeaders
+	cache      *cache
+	verifier   *verifier // nil: no local key, always delegate
+	delegator  *delegator
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+var _ http.Handler = (*Middleware)(nil)
+
+// options carries what New does not take from Config. A nil field means
+// the default: time.Now, a logger writing to stderr.
+type options struct {
+	now func() time.Time
+	log *slog.Logger
+}
+
+// New builds the middleware named name in front of next. It validates and
+// parses config, reading HMACSecretFile if set; it makes no network call
+// and starts no goroutine. config is not modified.
+func New(ctx context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
+	return newMiddleware(next, config, name, options{})
+}
+
+func newMiddleware(next http.Handler, config *Config, name string, opts options) (*Middleware, error) {
+	if config == nil {
+		config = CreateConfig()
+	}
+	s, err := config.parse()
+	if err != nil {
+		return nil, err
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	if opts.log == nil {
+		opts.log = newLogger(os.Stderr, name, s.logLevel)
+	}
+	client := newClient(s.timeout)
+	m := &Middleware{
+		next:       next,
+		name:       name,
+		cookieName: s.cookieName,
+		identity:   newIdentityHeaders(s.responseHeaders),
+		cache:      newCache(s.cacheMax, s.cacheTTL),
+		delegator:  &delegator{url: s.validateURL, client: client, requestHeaders: s.requestHeaders},
+		now:        opts.now,
+		log:        opts.log,
+	}
+	m.verifier = newVerifier(s, client, opts)
+	return m, nil
+}
+
+// newVerifier returns the local verifier, or nil when no key is configured.
+func newVerifier(s *settings, client *http.Client, opts options) *verifier {
+	if s.keys == nil && s.jwksURL == "" && s.hmacSecret == nil {
+		return nil
+	}
+	v := &verifier{hmacKey: s.hmacSecret, issuer: s.issuer, audience: s.audience, leeway: s.leeway}
+	if s.keys != nil || s.jwksURL != "" {
+		v.edKeys = &keySet{
+			inline:   s.keys,
+			url:      s.jwksURL,
+			interval: s.jwksInterval,
+			client:   client,
+			now:      opts.now,
+			log:      opts.log,
+		}
+	}
+	return v
+}
+
+// ServeHTTP removes client-sent identity headers, then lets the request
+// through on a cache hit, after local verification, or after forwardauth
+// allowed it; otherwise it answers with forwardauth's denial or 503.
+func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	m.identity.strip(req.Header)
+	if tok, ok := firstCredential(req, m.cookieName); ok {
+		if id := m.cache.get(tok, m.now().UnixNano()); id != nil {
+			m.allow(rw, req, id)
+			return
+		}
+	}
+	m.serveMiss(rw, req)
+}
+
+// allow sets the identity headers and calls the next handler.
+func (m *Middleware) allow(rw http.ResponseWriter, req *http.Request, id *identity) {
+	for _, h := range id.headers {
+		req.Header[h.name] = h.values
+	}
+	m.next.ServeHTTP(rw, req)
+}
+
+// serveMiss tries every credential the request carries against the cache,
+// then verifies them locally, then delegates.
+func (m *Middleware) serveMiss(rw http.ResponseWriter, req *http.Request) {
+	creds := credentials(req, m.cookieName)
+	now := m.now()
+	for _, tok := range creds {
+		if id := m.cache.get(tok, now.UnixNano()); id != nil {
+			m.allow(rw, req, id)
+			return
+		}
+	}
+	if m.verifier != nil {
+		for _, tok := range creds {
+			if id := m.verifyLocal(req.Context(), tok, now); id != nil {
+				m.allow(rw, req, id)
+				return
+			}
+		}
+	}
+	m.delegate(rw, req, creds, now)
+}
+
+// verifyLocal verifies tok and caches the identity from its "hdr" claim.
+// It returns nil when the token does not verify or carries no "hdr" claim;
+// the request is then delegated.
+func (m *Middleware) verifyLocal(ctx context.Context, tok string, now time.Time) *identity {
+	claims, err := m.verifier.verify(ctx, tok, now)
+	if err != nil {
+		m.log.Debug("local verification failed, delegating", "reason", err.Error())
+		return nil
+	}
+	hdr, ok := claims["hdr"].(map[string]any)
+	if !ok {
+		m.log.Debug("verified token has no hdr claim, delegating")
+		return nil
+	}
+	id := identityFromClaim(m.identity, hdr)
+	exp, _ := numericDate(claims, "exp")
+	m.cache.put(tok, id, exp, now)
+	return id
+}
+
+// identityFromClaim takes the configured identity headers from a token's
+// "hdr" claim; other names and non-string values are ignored.
+func identityFromClaim(ih *identityHeaders, hdr map[string]any) *identity {
+	byName := make(map[string]string, len(hdr))
+	for k, v := range hdr {
+		if s, ok := v.(string); ok {
+			byName[canonicalHeader(k)] = s
+		}
+	}
+	id := &identity{}
+	for _, name := range ih.names {
+		if v, ok := byName[name]; ok {
+			id.headers = append(id.headers, headerValue{name: name, values: []string{v}})
+		}
+	}
+	return id
+}
+
+// delegate asks forwardauth and acts on its answer.
+func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds []string, now time.Time) {
+	resp, err := m.delegator.ask(req)
+	if err != nil {
+		m.log.Warn("forwardauth unreachable, answering 503", "error", err.Error())
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		rw.Header().Set("X-Content-Type-Options", "nosniff")
+		rw.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(rw, "authentication service unavailable\n")
+		return
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		m.log.Debug("forwardauth denied the request", "status", resp.StatusCode)
+		relay(rw, resp)
+		drain(resp.Body)
+		return
+	}
+	// Release the connection before the upstream, which may stream for hours.
+	drain(resp.Body)
+	id := identityFrom(m.identity.names, resp.Header)
+	// Which of several credentials forwardauth accepted is unknown, so
+	// only a lone credential's answer is cached.
+	if len(creds) == 1 {
+		exp, _ := tokenExpiry(creds[0])
+		m.cache.put(creds[0], id, exp, now)
+	}
+	for _, c := range resp.Header.Values("Set-Cookie") {
+		rw.Header().Add("Set-Cookie", c)
+	}
+	m.allow(rw, req, id)
+}
+
+// newLogger returns a logger writing one text line per event to w, each
+// line prefixed with the middleware name.
+func newLogger(w io.Writer, name string, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(&prefixWriter{prefix: []byte(name + ": "), w: w}, &slog.HandlerOptions{Level: level}))
+}
+
+// prefixWriter prefixes every write (slog writes one line per call).
+type prefixWriter struct {
+	prefix []byte
+	w      io.Writer
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	line := make([]byte, 0, len(p.prefix)+len(b))
+	line = append(append(line, p.prefix...), b...)
+	if _, err := p.w.Write(line); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
