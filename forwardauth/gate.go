@@ -1,0 +1,111 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// handleValidate answers Traefik's forwardAuth contract (docs/contract.md).
+func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	orig, err := s.originalURL(r)
+	if err != nil {
+		s.countValidate("bad_request")
+		http.Error(w, "bad request: the original URL is not on an allowed domain", http.StatusBadRequest)
+		return
+	}
+	claims := s.session(r)
+	if claims == nil {
+		s.unauthenticated(w, r, orig)
+		return
+	}
+	if s.authz.decide(claims.Email, claims.Groups, claims.AMR, claims.ACR) != allowed {
+		s.countValidate("forbidden")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	for name, value := range claims.Hdr {
+		if validHeaderName(name) {
+			w.Header().Set(name, value)
+		}
+	}
+	s.countValidate("allowed")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) countValidate(result string) {
+	s.metrics.validate.WithLabelValues(result).Inc()
+}
+
+// originalURL rebuilds the protected request's URL from the headers Traefik
+// sets and checks it against the allowed domains.
+func (s *Server) originalURL(r *http.Request) (*url.URL, error) {
+	proto := strings.ToLower(r.Header.Get("X-Forwarded-Proto"))
+	host := r.Header.Get("X-Forwarded-Host")
+	uri := r.Header.Get("X-Forwarded-Uri")
+	if uri == "" {
+		uri = "/"
+	}
+	if (proto != "https" && proto != "http") || host == "" || !strings.HasPrefix(uri, "/") || strings.HasPrefix(uri, "//") {
+		return nil, errBadRedirect
+	}
+	return s.redirects.check(proto + "://" + host + uri)
+}
+
+// session returns the verified claims of the request's session cookie or
+// Bearer token, or nil. Verified tokens are cached.
+func (s *Server) session(r *http.Request) *sessionClaims {
+	for _, raw := range s.tokens(r) {
+		if c, ok := s.cache.get(raw); ok {
+			return c
+		}
+		c, err := s.sessions.verify(raw)
+		if err != nil {
+			s.log.Debug("session rejected", "err", err)
+			continue
+		}
+		s.cache.put(raw, c)
+		return c
+	}
+	return nil
+}
+
+// tokens lists the candidate session tokens: the cookie, then a Bearer token.
+func (s *Server) tokens(r *http.Request) []string {
+	var out []string
+	if c, err := r.Cookie(s.cfg.Session.CookieName); err == nil && c.Value != "" {
+		out = append(out, c.Value)
+	}
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") && tok != "" {
+		out = append(out, strings.TrimSpace(tok))
+	}
+	return out
+}
+
+// unauthenticated sends browsers to the login page and API callers a 401.
+func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, orig *url.URL) {
+	if isNavigation(r) {
+		s.countValidate("redirect")
+		http.Redirect(w, r, s.path("/login")+"?rd="+url.QueryEscape(orig.String()), http.StatusFound)
+		return
+	}
+	s.countValidate("unauthorized")
+	w.Header().Set("WWW-Authenticate", `Bearer realm="plexgate"`)
+	http.Error(w, "unauthorized", http.StatusUnauthorized)
+}
+
+// isNavigation reports a browser page load: GET or HEAD, not XHR, not asking for JSON.
+func isNavigation(r *http.Request) bool {
+	method := r.Header.Get("X-Forwarded-Method")
+	if method == "" {
+		method = r.Method
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		return false
+	}
+	if r.Header.Get("X-Requested-With") != "" {
+		return false
+	}
+	return !strings.Contains(strings.ToLower(r.Header.Get("Accept")), "application/json")
+}

@@ -1,0 +1,152 @@
+// Command forwardauth is plexgate's companion service: it signs users in
+// with an OpenID Connect provider (Okta first, any conforming provider),
+// mints session tokens, and answers Traefik's forwardAuth /validate calls.
+// It replaces Vouch Proxy.
+//
+// Usage:
+//
+//	forwardauth -config forwardauth.yml          serve
+//	forwardauth -check -config forwardauth.yml   validate the config, print every problem
+//	forwardauth -genkey > session.pem            print a new Ed25519 signing key (PKCS#8 PEM)
+//	forwardauth -import-vouch config.yml         print the plexgate config for a Vouch Proxy config
+//
+// Every config key is also an environment variable (PLEXGATE_OIDC_CLIENT_ID)
+// and a flag (-oidc.client_id); see -help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+}
+
+// command holds the command-line switches other than config keys.
+type command struct {
+	config, importVouch string
+	check, genkey       bool
+	values              map[string]string // config flags given
+}
+
+func parseArgs(args []string, stderr io.Writer) (*command, error) {
+	fs := flag.NewFlagSet("forwardauth", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &command{}
+	fs.StringVar(&c.config, "config", "", "YAML config file (env PLEXGATE_CONFIG)")
+	fs.BoolVar(&c.check, "check", false, "validate the configuration, print every problem and exit")
+	fs.BoolVar(&c.genkey, "genkey", false, "print a new Ed25519 private key PEM for session.signing_key_file and exit")
+	fs.StringVar(&c.importVouch, "import-vouch", "", "print the plexgate config equivalent to this Vouch Proxy config.yml and exit")
+	c.values = registerConfigFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: forwardauth -config FILE | -check -config FILE | -genkey | -import-vouch VOUCH.yml\n\n"+
+			"Config keys apply in the order defaults, file, environment (PLEXGATE_<KEY>), flags.\n"+
+			"Create the session signing key with: forwardauth -genkey > session.pem\n\n")
+		fs.PrintDefaults()
+	}
+	return c, fs.Parse(args)
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool)) int {
+	c, err := parseArgs(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	switch {
+	case c.genkey:
+		return genkey(stdout, stderr)
+	case c.importVouch != "":
+		return importVouchFile(c.importVouch, stdout, stderr)
+	}
+	if c.config == "" {
+		c.config, _ = env("PLEXGATE_CONFIG")
+	}
+	cfg, srv, err := build(c, env)
+	if err != nil {
+		fmt.Fprintln(stderr, "forwardauth: configuration problems:")
+		for _, p := range problemsOf(err) {
+			fmt.Fprintln(stderr, "  -", p)
+		}
+		return 1
+	}
+	if c.check {
+		fmt.Fprintln(stdout, "configuration OK")
+		return 0
+	}
+	return serve(cfg, srv)
+}
+
+func genkey(stdout, stderr io.Writer) int {
+	pemData, err := genKeyPEM()
+	if err != nil {
+		fmt.Fprintln(stderr, "forwardauth:", err)
+		return 1
+	}
+	_, _ = stdout.Write(pemData)
+	return 0
+}
+
+// build loads and validates the config and constructs the server.
+func build(c *command, env func(string) (string, bool)) (Config, *Server, error) {
+	cfg, err := loadConfig(c.config, env, c.values)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return cfg, nil, err
+	}
+	srv, err := newServer(cfg, newLogger(cfg.Log, os.Stderr), nil)
+	return cfg, srv, err
+}
+
+func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level)) // validated
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve runs the HTTP server until SIGINT or SIGTERM.
+func serve(cfg Config, srv *Server) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hs := &http.Server{
+		Addr: cfg.Listen, Handler: srv, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+	}
+	go func() { _, _ = srv.provider.get(ctx) }() // early discovery; failures retry on demand
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	srv.log.Info("forwardauth listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)
+	select {
+	case err := <-errc:
+		srv.log.Error("server stopped", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		srv.log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}

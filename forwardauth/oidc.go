@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// retryInterval is the least time between two discovery attempts.
+const retryInterval = 5 * time.Second
+
+// provider is the OpenID provider, discovered lazily: forwardauth starts and
+// serves /validate while the provider is unreachable, and retries discovery
+// on demand at most once per retryInterval.
+type provider struct {
+	issuer string
+	oauth  oauth2.Config // Endpoint filled after discovery
+	client *http.Client
+	now    func() time.Time
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	ready     *discovered
+	lastTry   time.Time
+	lastError error
+}
+
+// discovered is the result of a successful discovery.
+type discovered struct {
+	oauth      oauth2.Config
+	verifier   *oidc.IDTokenVerifier
+	p          *oidc.Provider
+	endSession string
+}
+
+var errNotDiscovered = errors.New("oidc: provider not reachable yet")
+
+// newHTTPClient returns the client used towards the provider, trusting
+// caFile in addition to the system roots when set.
+func newHTTPClient(caFile string) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pemData, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: ca_file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pemData) {
+			return nil, fmt.Errorf("oidc: ca_file %s: no certificates", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr, Timeout: 15 * time.Second}, nil
+}
+
+// ctx attaches the provider HTTP client for go-oidc and x/oauth2.
+func (p *provider) ctx(parent context.Context) context.Context {
+	return context.WithValue(oidc.ClientContext(parent, p.client), oauth2.HTTPClient, p.client)
+}
+
+// get returns the discovered provider, trying discovery when it has not
+// succeeded yet and the last attempt is older than retryInterval.
+func (p *provider) get(ctx context.Context) (*discovered, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ready != nil {
+		return p.ready, nil
+	}
+	if !p.lastTry.IsZero() && p.now().Sub(p.lastTry) < retryInterval {
+		return nil, fmt.Errorf("%w: %w", errNotDiscovered, p.lastError)
+	}
+	p.lastTry = p.now()
+	d, err := p.discover(ctx)
+	if err != nil {
+		p.lastError = err
+		p.log.Warn("oidc discovery failed", "issuer", p.issuer, "err", err)
+		return nil, fmt.Errorf("%w: %w", errNotDiscovered, err)
+	}
+	p.log.Info("oidc provider discovered", "issuer", p.issuer)
+	p.ready = d
+	return d, nil
+}
+
+func (p *provider) discover(ctx context.Context) (*discovered, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	op, err := oidc.NewProvider(p.ctx(ctx), p.issuer)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: discovery: %w", err)
+	}
+	var extra struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := op.Claims(&extra); err != nil {
+		return nil, fmt.Errorf("oidc: discovery document: %w", err)
+	}
+	oc := p.oauth
+	oc.Endpoint = op.Endpoint()
+	v := op.Verifier(&oidc.Config{ClientID: oc.ClientID, Now: p.now})
+	return &discovered{oauth: oc, verifier: v, p: op, endSession: extra.EndSession}, nil
+}
+
+// status reports whether discovery has succeeded, and the last error.
+func (p *provider) status() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ready != nil, p.lastError
+}
