@@ -133,4 +133,3 @@ func TestProviderLoginEarnsMFAOnlyWithTheOneTimeCode(t *testing.T) {
 		})
 	}
 }
-
