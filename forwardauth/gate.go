@@ -95,7 +95,8 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request, orig *u
 	http.Error(w, "unauthorized", http.StatusUnauthorized)
 }
 
-// isNavigation reports a browser page load: GET or HEAD, not XHR, not asking for JSON.
+// isNavigation reports a browser page load: GET or HEAD, not XHR, not
+// asking for JSON, without an Authorization header (API clients send one).
 func isNavigation(r *http.Request) bool {
 	method := r.Header.Get("X-Forwarded-Method")
 	if method == "" {
@@ -104,7 +105,7 @@ func isNavigation(r *http.Request) bool {
 	if method != http.MethodGet && method != http.MethodHead {
 		return false
 	}
-	if r.Header.Get("X-Requested-With") != "" {
+	if r.Header.Get("X-Requested-With") != "" || r.Header.Get("Authorization") != "" {
 		return false
 	}
 	return !strings.Contains(strings.ToLower(r.Header.Get("Accept")), "application/json")

@@ -151,7 +151,11 @@ func TestDeniedLoginShowsReasonWithoutClaims(t *testing.T) {
 		{"unverified email does not match", func(c *Config) { c.Authz.Groups = nil; c.Authz.Domains = []string{"example.com"} },
 			map[string]any{"email_verified": false}, "not on the list"},
 		{"missing mfa", func(c *Config) { c.Authz.RequireMFA = true }, map[string]any{"amr": []string{"pwd"}}, "two-factor"},
-		{"acr not accepted", func(c *Config) { c.Authz.RequireMFA = true; c.Authz.MFAAMR = nil; c.Authz.MFAACR = []string{"urn:okta:loa:2fa:any"} },
+		{"acr not accepted", func(c *Config) {
+			c.Authz.RequireMFA = true
+			c.Authz.MFAAMR = nil
+			c.Authz.MFAACR = []string{"urn:okta:loa:2fa:any"}
+		},
 			map[string]any{"acr": "urn:okta:loa:1fa:pwd"}, "two-factor"},
 	}
 	for _, tt := range tests {

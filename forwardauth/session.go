@@ -18,6 +18,9 @@ const maxCookieBytes = 3584
 // sessionClaims are the claims of a session token (docs/contract.md).
 type sessionClaims struct {
 	jwt.RegisteredClaims
+	// Aud replaces RegisteredClaims.Audience so that aud is a JSON string,
+	// as the contract says, rather than an array.
+	Aud    string            `json:"aud"`
 	SID    string            `json:"sid"`
 	Email  string            `json:"email,omitempty"`
 	Name   string            `json:"name,omitempty"`
@@ -73,13 +76,12 @@ func (s *sessions) mint(id identity) (string, error) {
 	c := sessionClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
-			Audience:  jwt.ClaimStrings{s.audience},
 			Subject:   id.Subject,
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(s.maxAge)),
 		},
-		SID: randomID(16), Email: id.Email, Name: id.Name,
+		Aud: s.audience, SID: randomID(16), Email: id.Email, Name: id.Name,
 		Groups: id.Groups, AMR: id.AMR, ACR: id.ACR, Hdr: id.Headers,
 	}
 	tok := jwt.NewWithClaims(s.keys.signMethod, c)
@@ -114,6 +116,11 @@ func largestClaims(c sessionClaims) string {
 		parts = append(parts, fmt.Sprintf("%s (%d bytes)", all[i].name, all[i].n))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// GetAudience returns the single audience for jwt/v5's validation.
+func (c sessionClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings{c.Aud}, nil
 }
 
 // verify checks a session token's signature, kid, alg, typ, iss, aud and times.
