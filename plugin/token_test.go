@@ -1,0 +1,135 @@
+package plugin
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+)
+
+// staticKeys is a keyLookup over a fixed map.
+type staticKeys map[string][]byte
+
+func (s staticKeys) key(_ context.Context, kid string) []byte { return s[kid] }
+
+func (s staticKeys) all() [][]byte {
+	var out [][]byte
+	for _, k := range s {
+		out = append(out, k)
+	}
+	return out
+}
+
+func testVerifier(key testKey, hmacOn bool) *verifier {
+	v := &verifier{
+		edKeys:   staticKeys{key.kid: key.pub},
+		issuer:   "https://auth.example.com",
+		audience: "plexgate",
+		leeway:   30 * time.Second,
+	}
+	if hmacOn {
+		v.hmacKey = []byte(testSecret)
+	}
+	return v
+}
+
+func withClaim(name string, value any) map[string]any {
+	c := goodClaims()
+	if value == nil {
+		delete(c, name)
+	} else {
+		c[name] = value
+	}
+	return c
+}
+
+func TestVerifierAcceptsAndRejects(t *testing.T) {
+	key := newTestKey(t)
+	other := newTestKey(t)
+	edHead := func(h map[string]any) string { return b64JSON(t, h) }
+	body := b64JSON(t, goodClaims())
+	good := edToken(t, key, goodClaims())
+	cases := []struct {
+		name   string
+		token  string
+		hmacOn bool
+		want   error
+	}{
+		{"valid EdDSA token is accepted", good, false, nil},
+		{"valid HS256 token is accepted when a secret is set", hsToken(t, goodClaims()), true, nil},
+		{"HS256 token is rejected without a secret", hsToken(t, goodClaims()), false, errAlgorithm},
+		{"alg none is rejected", edHead(map[string]any{"alg": "none"}) + "." + body + ".", true, errAlgorithm},
+		{"alg RS256 is rejected", signRaw(edHead(map[string]any{"alg": "RS256", "kid": key.kid}), body, "EdDSA", key, nil), true, errAlgorithm},
+		{"missing alg is rejected", signRaw(edHead(map[string]any{"kid": key.kid}), body, "EdDSA", key, nil), false, errAlgorithm},
+		{"EdDSA public key used as HS256 secret is rejected", signRaw(edHead(map[string]any{"alg": "HS256"}), body, "HS256", key, key.pub), false, errAlgorithm},
+		{"token signed by another key is rejected", signRaw(edHead(map[string]any{"alg": "EdDSA", "kid": key.kid}), body, "EdDSA", other, nil), false, errSignature},
+		{"unknown kid is rejected", edToken(t, other, goodClaims()), false, errUnknownKey},
+		{"numeric kid is rejected", signRaw(edHead(map[string]any{"alg": "EdDSA", "kid": 7}), body, "EdDSA", key, nil), false, errKeyID},
+		{"token without kid is checked against every key", signRaw(edHead(map[string]any{"alg": "EdDSA"}), body, "EdDSA", key, nil), false, nil},
+		{"wrong issuer is rejected", edToken(t, key, withClaim("iss", "https://evil.example.com")), false, errIssuer},
+		{"missing issuer is rejected", edToken(t, key, withClaim("iss", nil)), false, errIssuer},
+		{"wrong audience is rejected", edToken(t, key, withClaim("aud", "other")), false, errAudience},
+		{"audience list naming plexgate is accepted", edToken(t, key, withClaim("aud", []any{"x", "plexgate"})), false, nil},
+		{"audience list with a number is rejected", edToken(t, key, withClaim("aud", []any{"plexgate", 1})), false, errAudience},
+		{"missing audience is rejected", edToken(t, key, withClaim("aud", nil)), false, errAudience},
+		{"expired token is rejected", edToken(t, key, withClaim("exp", testNow.Add(-31*time.Second).Unix())), false, errExpired},
+		{"token expired within the leeway is accepted", edToken(t, key, withClaim("exp", testNow.Add(-29*time.Second).Unix())), false, nil},
+		{"token without exp is rejected", edToken(t, key, withClaim("exp", nil)), false, errExpired},
+		{"exp of 0 counts as missing", edToken(t, key, withClaim("exp", 0)), false, errExpired},
+		{"exp as a string is rejected", edToken(t, key, withClaim("exp", "4102444800")), false, errInvalidClaim},
+		{"nbf beyond the leeway is rejected", edToken(t, key, withClaim("nbf", testNow.Add(31*time.Second).Unix())), false, errNotYetValid},
+		{"nbf within the leeway is accepted", edToken(t, key, withClaim("nbf", testNow.Add(29*time.Second).Unix())), false, nil},
+		{"nbf as a string is rejected", edToken(t, key, withClaim("nbf", "1")), false, errInvalidClaim},
+		{"two segments are malformed", strings.Join(strings.Split(good, ".")[:2], "."), false, errMalformed},
+		{"four segments are malformed", good + ".x", false, errMalformed},
+		{"padded base64 is malformed", strings.Replace(good, ".", "=.", 1), false, errMalformed},
+		{"standard base64 alphabet is malformed", edHead(map[string]any{"alg": "EdDSA"}) + "." + base64.RawStdEncoding.EncodeToString([]byte(`{"a":"???>>>"}`)) + ".sig", false, errMalformed},
+		{"header that is not JSON is malformed", base64.RawURLEncoding.EncodeToString([]byte("nope")) + "." + body + ".c2ln", false, errMalformed},
+		{"trailing data after the claims is malformed", signRaw(edHead(map[string]any{"alg": "EdDSA", "kid": key.kid}), base64.RawURLEncoding.EncodeToString([]byte(`{"exp":1} {}`)), "EdDSA", key, nil), false, errMalformed},
+		{"claims that are an array are malformed", signRaw(edHead(map[string]any{"alg": "EdDSA", "kid": key.kid}), base64.RawURLEncoding.EncodeToString([]byte(`[1]`)), "EdDSA", key, nil), false, errMalformed},
+		{"truncated signature is rejected", good[:strings.LastIndex(good, ".")+1] + base64.RawURLEncoding.EncodeToString(make([]byte, 32)), false, errSignature},
+		{"over-long token is rejected", good + strings.Repeat("A", maxTokenBytes), false, errTooLong},
+		{"empty token is malformed", "", false, errMalformed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := testVerifier(key, tc.hmacOn).verify(context.Background(), tc.token, testNow)
+			if err != tc.want {
+				t.Fatalf("verify = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestVerifierWithoutIssuerIgnoresIss(t *testing.T) {
+	key := newTestKey(t)
+	v := testVerifier(key, false)
+	v.issuer = ""
+	if _, err := v.verify(context.Background(), edToken(t, key, withClaim("iss", 42)), testNow); err != nil {
+		t.Fatalf("verify = %v, want nil", err)
+	}
+}
+
+func TestTokenExpiryReadsUnverifiedExp(t *testing.T) {
+	key := newTestKey(t)
+	cases := []struct {
+		name  string
+		token string
+		want  time.Time
+		ok    bool
+	}{
+		{"exp of a well-formed token", edToken(t, key, goodClaims()), testNow.Add(time.Hour), true},
+		{"no exp", edToken(t, key, withClaim("exp", nil)), time.Time{}, false},
+		{"not a JWT", "opaque-session-id", time.Time{}, false},
+		{"bad payload", "a.b.c", time.Time{}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tokenExpiry(tc.token)
+			if ok != tc.ok || !got.Equal(tc.want) {
+				t.Fatalf("tokenExpiry = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
