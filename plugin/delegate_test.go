@@ -19,8 +19,11 @@ func TestDelegationAnswersAreRelayed(t *testing.T) {
 		wantNext   bool
 	}{
 		{
-			name:       "2xx lets the request through and passes Set-Cookie on",
-			answer:     func(rw http.ResponseWriter, req *http.Request) { rw.Header().Add("Set-Cookie", "plexgate_session=new; HttpOnly"); allowAlice(rw, req) },
+			name: "2xx lets the request through and passes Set-Cookie on",
+			answer: func(rw http.ResponseWriter, req *http.Request) {
+				rw.Header().Add("Set-Cookie", "plexgate_session=new; HttpOnly")
+				allowAlice(rw, req)
+			},
 			wantStatus: http.StatusOK, wantNext: true, wantBody: "plex",
 			wantHeader: map[string]string{"Set-Cookie": "plexgate_session=new; HttpOnly"},
 		},
@@ -64,8 +67,10 @@ func TestDelegationAnswersAreRelayed(t *testing.T) {
 			wantStatus: http.StatusForbidden, wantBody: "forbidden",
 		},
 		{
-			name:       "a huge denial body is cut at 16 KiB",
-			answer:     func(rw http.ResponseWriter, req *http.Request) { http.Error(rw, strings.Repeat("x", 1<<20), http.StatusForbidden) },
+			name: "a huge denial body is cut at 16 KiB",
+			answer: func(rw http.ResponseWriter, req *http.Request) {
+				http.Error(rw, strings.Repeat("x", 1<<20), http.StatusForbidden)
+			},
 			wantStatus: http.StatusForbidden, wantBody: strings.Repeat("x", maxRelayBodyBytes),
 		},
 	}
