@@ -46,8 +46,10 @@ func importVouch(data []byte) (string, error) {
 	im := &importer{cfg: &cfg, v: mapping(vc.Vouch), o: mapping(vc.OAuth)}
 	im.oauth()
 	im.vouch()
-	out, err := yaml.Marshal(cfg)
-	if err != nil {
+	var body strings.Builder
+	enc := yaml.NewEncoder(&body)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
 		return "", fmt.Errorf("import-vouch: %w", err)
 	}
 	var b strings.Builder
@@ -57,7 +59,7 @@ func importVouch(data []byte) (string, error) {
 	for _, n := range im.notes {
 		b.WriteString("# not carried over: " + n + "\n")
 	}
-	b.Write(out)
+	b.WriteString(body.String())
 	return b.String(), nil
 }
 
@@ -115,10 +117,16 @@ func (im *importer) oauth() {
 	if p := o.str("provider"); p != "" && p != "oidc" {
 		im.note("oauth.provider %q: plexgate speaks OpenID Connect only; use your provider's OIDC issuer", p)
 	}
-	for _, k := range []string{"token_url", "user_info_url", "end_session_endpoint", "code_challenge_method", "callback_urls"} {
+	for _, k := range []string{"token_url", "user_info_url", "end_session_endpoint"} {
 		if o.has(k) {
-			im.note("oauth.%s: discovered from oidc.issuer (PKCE S256 is always on)", k)
+			im.note("oauth.%s: discovered from oidc.issuer", k)
 		}
+	}
+	if o.has("code_challenge_method") {
+		im.note("oauth.code_challenge_method: PKCE with S256 is always on")
+	}
+	if o.has("callback_urls") {
+		im.note("oauth.callback_urls: plexgate has one callback, public_url + /auth")
 	}
 	if c.Issuer == "" {
 		im.note("oauth.auth_url: could not derive oidc.issuer; set it, e.g. https://<org>.okta.com/oauth2/default")

@@ -42,8 +42,8 @@ func (im *importer) server(v mapping, use func(...string)) {
 	if lvl := strings.ToLower(v.str("logLevel")); oneOf(lvl, "debug", "info", "warn", "error") {
 		im.cfg.Log.Level = lvl
 	}
-	if port := v.str("port"); port != "" {
-		im.cfg.Listen = strings.TrimPrefix(v.str("listen"), "0.0.0.0") + ":" + port
+	if port := v.str("port"); port != "" && port != "4181" {
+		im.note("vouch.port %s: plexgate listens on :4181 (the port its Traefik config points at); set listen to keep %s", port, port)
 	}
 }
 
