@@ -34,7 +34,7 @@ func (c *clock) advance(d time.Duration) {
 
 // env is a forwardauth server wired to a test provider.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	idp   *testIDP
 	srv   *Server
 	clock *clock
@@ -45,7 +45,7 @@ type env struct {
 const site = "https://plex.example.com/web/index.html"
 
 // testConfig is a valid config for idp with a fresh signing key in dir.
-func testConfig(t *testing.T, dir, issuer string) Config {
+func testConfig(t testing.TB, dir, issuer string) Config {
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.PublicURL = "https://auth.example.com"
@@ -58,7 +58,7 @@ func testConfig(t *testing.T, dir, issuer string) Config {
 	return cfg
 }
 
-func writeKey(t *testing.T, dir, name string) string {
+func writeKey(t testing.TB, dir, name string) string {
 	t.Helper()
 	pemData, err := genKeyPEM()
 	if err != nil {
@@ -71,7 +71,7 @@ func writeKey(t *testing.T, dir, name string) string {
 	return path
 }
 
-func newEnv(t *testing.T, mutate func(*Config)) *env {
+func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
 	c := &clock{t: time.Now().Truncate(time.Second)}
 	idp := newTestIDP(t, c.now)

@@ -22,7 +22,7 @@ import (
 // Fields change what the next login yields.
 type testIDP struct {
 	*httptest.Server
-	t        *testing.T
+	t        testing.TB
 	key      *rsa.PrivateKey
 	clientID string
 	secret   string
@@ -42,7 +42,7 @@ type authCode struct {
 	nonce, challenge, redirect string
 }
 
-func newTestIDP(t *testing.T, now func() time.Time) *testIDP {
+func newTestIDP(t testing.TB, now func() time.Time) *testIDP {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
