@@ -44,6 +44,12 @@ type authCode struct {
 
 func newTestIDP(t testing.TB, now func() time.Time) *testIDP {
 	t.Helper()
+	return startTestIDP(t, now, httptest.NewServer)
+}
+
+// startTestIDP starts the provider with start (httptest.NewServer or NewTLSServer).
+func startTestIDP(t testing.TB, now func() time.Time, start func(http.Handler) *httptest.Server) *testIDP {
+	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +63,7 @@ func newTestIDP(t testing.TB, now func() time.Time) *testIDP {
 	mux.HandleFunc("GET /oauth2/default/v1/authorize", p.authorize)
 	mux.HandleFunc("POST /oauth2/default/v1/token", p.token)
 	mux.HandleFunc("GET /oauth2/default/v1/userinfo", p.userinfoHandler)
-	p.Server = httptest.NewServer(mux)
+	p.Server = start(mux)
 	t.Cleanup(p.Close)
 	return p
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -297,5 +299,30 @@ func TestOversizedSessionIsRefusedNamingClaims(t *testing.T) {
 	page := body(resp)
 	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(page, "groups (") || cookieNamed(resp, "plexgate_session") != nil {
 		t.Fatalf("status %d page %q", resp.StatusCode, page)
+	}
+}
+
+func TestProviderCAFileIsTrusted(t *testing.T) {
+	c := &clock{t: time.Now()}
+	idp := startTestIDP(t, c.now, httptest.NewTLSServer)
+	ca := writeFile(t, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: idp.Certificate().Raw})))
+	tests := []struct {
+		name   string
+		caFile string
+		status int
+	}{
+		{"without ca_file the provider is untrusted", "", http.StatusServiceUnavailable},
+		{"with ca_file discovery succeeds", ca, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &env{t: t, idp: idp, clock: c, dir: t.TempDir()}
+			e.cfg = testConfig(t, e.dir, idp.issuer())
+			e.cfg.OIDC.CAFile = tt.caFile
+			e.srv = e.server(e.cfg)
+			if resp := e.get("https://auth.example.com/readyz"); resp.StatusCode != tt.status {
+				t.Fatalf("readyz %d, want %d", resp.StatusCode, tt.status)
+			}
+		})
 	}
 }

@@ -88,7 +88,7 @@ func (s *Server) routes() *http.ServeMux {
 	m := s.metrics
 	base := strings.TrimSuffix(s.public.Path, "/")
 	mux := http.NewServeMux()
-	mux.Handle("GET "+base+"/validate", m.timed("validate", s.handleValidate))
+	mux.Handle(base+"/validate", m.timed("validate", s.handleValidate))
 	mux.Handle("GET "+base+"/login", m.timed("login", s.handleLogin))
 	mux.Handle("GET "+base+"/auth", m.timed("auth", s.handleCallback))
 	mux.Handle(base+"/logout", m.timed("logout", s.handleLogout))
