@@ -229,7 +229,9 @@ func (p *problems) duration(key, raw string, least, most time.Duration) time.Dur
 	raw = strings.TrimSpace(raw)
 	d, err := time.ParseDuration(raw)
 	if n, nerr := strconv.ParseInt(raw, 10, 64); nerr == nil && n >= 0 && n < 1<<31 {
-		d, err = time.Duration(n)*time.Second, nil
+		// Two statements: Yaegi panics on "d, err = x, nil".
+		d = time.Duration(n) * time.Second
+		err = nil
 	}
 	switch {
 	case err != nil:

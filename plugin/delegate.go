@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -28,7 +29,11 @@ type delegator struct {
 func newClient(timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
-		DialContext:           dialer.DialContext,
+		// A closure, not the method value dialer.DialContext: Yaegi
+		// rejects method values of compiled types here.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, addr)
+		},
 		MaxIdleConns:          64,
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
@@ -38,7 +43,9 @@ func newClient(timeout time.Duration) *http.Client {
 	return &http.Client{
 		Transport: transport,
 		Timeout:   timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
+		// Named parameters: Yaegi mis-assigns the result of an
+		// interpreted func with unnamed ones.
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}

@@ -36,7 +36,11 @@ type options struct {
 // parses config, reading HMACSecretFile if set; it makes no network call
 // and starts no goroutine. config is not modified.
 func New(ctx context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
-	return newMiddleware(next, config, name, options{})
+	m, err := newMiddleware(next, config, name, options{})
+	if err != nil {
+		return nil, err // a nil interface, not a nil *Middleware
+	}
+	return m, nil
 }
 
 func newMiddleware(next http.Handler, config *Config, name string, opts options) (*Middleware, error) {
