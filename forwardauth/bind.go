@@ -168,7 +168,25 @@ func registerConfigFlags(fs *flag.FlagSet) map[string]string {
 	cfg := defaultConfig()
 	for _, f := range fields(&cfg) {
 		usage := fmt.Sprintf("config %s (env %s)", f.path, envName(f.path))
+		if def := defaultText(f.value); def != "" {
+			usage += "; default " + def
+		}
 		fs.Var(flagValue{path: f.path, isBool: f.value.Kind() == reflect.Bool, set: set}, f.path, usage)
 	}
 	return set
+}
+
+// defaultText renders a default value for -help ("" for empty values).
+func defaultText(v reflect.Value) string {
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		return time.Duration(v.Int()).String()
+	case v.Kind() == reflect.Slice:
+		return strings.Join(v.Interface().([]string), ",")
+	case v.Kind() == reflect.Map:
+		return ""
+	case v.Kind() == reflect.Bool && !v.Bool():
+		return ""
+	}
+	return fmt.Sprint(v.Interface())
 }

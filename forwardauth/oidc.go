@@ -83,7 +83,8 @@ func (p *provider) get(ctx context.Context) (*discovered, error) {
 		return nil, fmt.Errorf("%w: %w", errNotDiscovered, p.lastError)
 	}
 	p.lastTry = p.now()
-	d, err := p.discover(ctx)
+	// A client that goes away must not cost everyone a retry interval.
+	d, err := p.discover(context.WithoutCancel(ctx))
 	if err != nil {
 		p.lastError = err
 		p.log.Warn("oidc discovery failed", "issuer", p.issuer, "err", err)
