@@ -60,6 +60,8 @@ func TestValidateRejectsConflictingSecrets(t *testing.T) {
 		{"secret twice", func(c *Config) { c.OIDC.ClientSecretFile = "/x" }, "oidc.client_secret:"},
 		{"mfa without values", func(c *Config) { c.Authz.RequireMFA = true; c.Authz.MFAAMR = nil }, "authz.require_mfa:"},
 		{"bad public url", func(c *Config) { c.PublicURL = "auth.example.com" }, "public_url:"},
+		{"cookie domain outside public url", func(c *Config) { c.Session.CookieDomain = "example.org" }, "session.cookie_domain:"},
+		{"look-alike cookie domain", func(c *Config) { c.PublicURL = "https://auth.notexample.com" }, "session.cookie_domain:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -103,6 +103,8 @@ func (c *Config) validateSession(p *problems) {
 	}
 	if s.CookieDomain != "" && !validHost(strings.TrimPrefix(s.CookieDomain, ".")) {
 		p.addf("session.cookie_domain", "%q is not a domain name", s.CookieDomain)
+	} else if host := publicHost(c.PublicURL); s.CookieDomain != "" && host != "" && !withinDomain(host, s.CookieDomain) {
+		p.addf("session.cookie_domain", "public_url host %q is not within %q, so browsers would refuse the cookie", host, s.CookieDomain)
 	}
 	if !strings.HasPrefix(s.CookiePath, "/") || strings.ContainsAny(s.CookiePath, ";\r\n ") {
 		p.addf("session.cookie_path", "%q must start with / and contain no ; or spaces", s.CookiePath)
@@ -203,4 +205,19 @@ func validHost(s string) bool {
 
 func validDomainPattern(s string) bool {
 	return validHost(strings.TrimPrefix(s, "*."))
+}
+
+// publicHost is the host name of a public URL, or "" when it does not parse.
+func publicHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// withinDomain reports whether host is domain or one of its subdomains.
+func withinDomain(host, domain string) bool {
+	domain = strings.ToLower(strings.TrimPrefix(domain, "."))
+	return host == domain || strings.HasSuffix(host, "."+domain)
 }
