@@ -195,6 +195,7 @@ func TestAllowedLogins(t *testing.T) {
 		{"mfa by amr", func(c *Config) { c.Authz.RequireMFA = true }, nil},
 		{"mfa by acr", func(c *Config) { c.Authz.RequireMFA = true; c.Authz.MFAACR = []string{"urn:okta:loa:2fa:any"} },
 			map[string]any{"amr": []string{"pwd"}, "acr": "urn:okta:loa:2fa:any"}},
+		{"several audiences with our azp", nil, map[string]any{"aud": []string{"plexgate-client", "api"}, "azp": "plexgate-client"}},
 		{"custom groups claim", func(c *Config) { c.Authz.GroupsClaim = "roles" }, map[string]any{"groups": nil, "roles": []string{"plex-users"}}},
 	}
 	for _, tt := range tests {
@@ -203,6 +204,9 @@ func TestAllowedLogins(t *testing.T) {
 			e.idp.set(func(p *testIDP) {
 				for k, v := range tt.claims {
 					p.claims[k] = v
+				}
+				if aud, ok := tt.claims["aud"]; ok {
+					p.aud = aud
 				}
 			})
 			c := e.session()

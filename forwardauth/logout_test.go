@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -57,6 +58,32 @@ func TestLogout(t *testing.T) {
 			}
 			if v := e.validate(site, nil); v.StatusCode != http.StatusFound {
 				t.Errorf("validate without cookie after logout: %d", v.StatusCode)
+			}
+		})
+	}
+}
+
+func TestStatusPages(t *testing.T) {
+	e := newEnv(t, nil)
+	c := e.session()
+	tests := []struct {
+		name, target string
+		cookie       *http.Cookie
+		want         string
+	}{
+		{"home signed in", "https://auth.example.com/", c, "You are signed in."},
+		{"home signed out", "https://auth.example.com/", nil, "You are not signed in."},
+		{"signed out page", "https://auth.example.com/signed-out", nil, "You are signed out."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cookies []*http.Cookie
+			if tt.cookie != nil {
+				cookies = append(cookies, tt.cookie)
+			}
+			resp := e.get(tt.target, cookies...)
+			if page := body(resp); resp.StatusCode != http.StatusOK || !strings.Contains(page, tt.want) {
+				t.Fatalf("status %d page %q", resp.StatusCode, page)
 			}
 		})
 	}
