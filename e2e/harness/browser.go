@@ -22,6 +22,9 @@ type BrowserStep struct {
 	// Login fills the provider's login form (and the one-time-code form
 	// when it appears) and submits it.
 	Login *User `json:"login,omitempty"`
+	// WaitURL waits until the page's URL starts with this prefix (after
+	// redirects done by scripts, such as the provider's logout form).
+	WaitURL string `json:"waitURL,omitempty"`
 	// Reload reloads the page this many times.
 	Reload int `json:"reload,omitempty"`
 }

@@ -7,7 +7,7 @@
 //   { "chromium": "/usr/bin/chromium", "home": "<HOME with an NSS db trusting Pebble's root>",
 //     "screenshot": "<png path written on failure>", "timeoutMs": 20000,
 //     "steps": [ { "goto": "https://…" }, { "login": { "username", "password", "otp" } },
-//                { "reload": 3 } ] }
+//                { "waitURL": "https://…" }, { "reload": 3 } ] }
 //
 // Result: { "ok": true|false, "error": "…", "steps": [ { "url", "status", "text" } ],
 //           "cookies": [ { "name", "domain", "value" } ] }
@@ -53,6 +53,11 @@ async function login(page, { username, password, otp }) {
 async function runStep(page, step) {
   if (step.goto) return record(page, await page.goto(step.goto, { timeout }));
   if (step.login) return login(page, step.login);
+  if (step.waitURL) {
+    await page.waitForURL((u) => u.href.startsWith(step.waitURL), { timeout });
+    await page.waitForLoadState('load', { timeout });
+    return record(page, null);
+  }
   if (step.reload) {
     let last;
     for (let i = 0; i < step.reload; i += 1) last = await record(page, await page.reload({ timeout }));

@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/plexgate/plexgate/e2e/harness"
+)
+
+// Scenario 3, without a session: API callers get 401, browsers a redirect
+// to forwardauth's login carrying the original URL.
+func TestNoSessionXHRGets401AndNavigationRedirectsToLogin(t *testing.T) {
+	tests := []struct {
+		name       string
+		header     http.Header
+		wantStatus int
+	}{
+		{"xhr", http.Header{"X-Requested-With": {"XMLHttpRequest"}, "Accept": {"application/json"}}, http.StatusUnauthorized},
+		{"json api", http.Header{"Accept": {"application/json"}}, http.StatusUnauthorized},
+		{"navigation", http.Header{"Accept": {"text/html,application/xhtml+xml"}}, http.StatusFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := len(stack.Plex.Requests())
+			r := get(t, stack.PlexURL("/web/index.html?x=1"), tt.header)
+			if r.status != tt.wantStatus {
+				t.Fatalf("status %d, want %d; body %.200q", r.status, tt.wantStatus, r.body)
+			}
+			if plexSaw(seen, "/") {
+				t.Fatal("the request reached Plex")
+			}
+			if tt.wantStatus != http.StatusFound {
+				return
+			}
+			loc, err := url.Parse(r.header.Get("Location"))
+			if err != nil || loc.Scheme+"://"+loc.Host+loc.Path != stack.AuthURL("/login") {
+				t.Fatalf("Location %q, want %s?rd=…", r.header.Get("Location"), stack.AuthURL("/login"))
+			}
+			if rd := loc.Query().Get("rd"); rd != stack.PlexURL("/web/index.html?x=1") {
+				t.Fatalf("rd %q, want the original URL", rd)
+			}
+		})
+	}
+}
+
+// Scenario 3, signed in but not allowed: a user outside the allowed group,
+// and a user without MFA while MFA is required, get 403 and never Plex.
+func TestSignedInButNotAllowedGets403(t *testing.T) {
+	for _, user := range []harness.User{harness.Mallory, harness.Bob} {
+		t.Run(user.Username, func(t *testing.T) {
+			seen := len(stack.Plex.Requests())
+			res, err := browser.Run(t.Context(), "scenario3-"+user.Username,
+				harness.BrowserStep{Goto: stack.PlexURL("/web")}, harness.BrowserStep{Login: &user})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := res.Steps[1]
+			if last.Status != http.StatusForbidden {
+				t.Fatalf("after signing in as %s: %s status %d, want 403; text %.300q", user.Username, last.URL, last.Status, last.Text)
+			}
+			if plexSaw(seen, "/") {
+				t.Fatalf("a request of %s reached Plex", user.Username)
+			}
+			if session := res.Cookie(harness.CookieName); session != "" {
+				r := get(t, stack.PlexURL("/web/index.html"), withSession(session, nil))
+				if r.status != http.StatusForbidden || plexSaw(seen, "/") {
+					t.Fatalf("%s's session cookie: status %d, want 403 and no request to Plex", user.Username, r.status)
+				}
+			}
+		})
+	}
+}
+
+// Scenario 3, logout: after signing out, the next navigation goes to the
+// provider's sign-in page again.
+func TestLogoutSendsNextNavigationToLogin(t *testing.T) {
+	user := harness.Alice
+	res, err := browser.Run(t.Context(), "scenario3-logout",
+		harness.BrowserStep{Goto: stack.PlexURL("/web")},
+		harness.BrowserStep{Login: &user},
+		harness.BrowserStep{Goto: stack.AuthURL("/logout")},
+		harness.BrowserStep{WaitURL: stack.AuthURL("/signed-out")},
+		harness.BrowserStep{Goto: stack.PlexURL("/web")},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signedIn := res.Steps[1]; !strings.Contains(signedIn.Text, "Signed in as "+user.Email) {
+		t.Fatalf("sign-in did not reach Plex: %s %.200q", signedIn.URL, signedIn.Text)
+	}
+	again := res.Steps[4]
+	if !strings.Contains(again.URL, "/interaction/") || !strings.Contains(again.Text, "Sign in") {
+		t.Fatalf("after logout the Plex host showed %s %.300q, want the provider's sign-in page", again.URL, again.Text)
+	}
+	if c := res.Cookie(harness.CookieName); c != "" {
+		t.Fatal("the session cookie survived the logout")
+	}
+}
