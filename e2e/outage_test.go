@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plexgate/plexgate/e2e/harness"
 )
@@ -18,7 +20,10 @@ func TestForwardauthDownKeepsSessionsAndRefusesNewVisitors(t *testing.T) {
 	}
 	stack.Forwardauth.Stop()
 	t.Cleanup(func() {
-		if err := stack.Forwardauth.Start(t.Context()); err != nil {
+		// t.Context is already canceled when cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := stack.Forwardauth.Start(ctx); err != nil {
 			t.Errorf("restarting forwardauth: %v", err)
 		}
 	})

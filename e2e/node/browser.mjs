@@ -50,8 +50,22 @@ async function login(page, { username, password, otp }) {
   return record(page, response);
 }
 
+// Chromium loads the NSS database (where Pebble's root is trusted) in the
+// background at startup; a navigation in the first moments can be checked
+// before it is loaded. Retry a few times: an untrusted root still fails.
+async function goto(page, url) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await page.goto(url, { timeout });
+    } catch (err) {
+      if (attempt >= 5 || !String(err.message).includes('ERR_CERT_AUTHORITY_INVALID')) throw err;
+      await new Promise((resolve) => { setTimeout(resolve, 500); });
+    }
+  }
+}
+
 async function runStep(page, step) {
-  if (step.goto) return record(page, await page.goto(step.goto, { timeout }));
+  if (step.goto) return record(page, await goto(page, step.goto));
   if (step.login) return login(page, step.login);
   if (step.waitURL) {
     await page.waitForURL((u) => u.href.startsWith(step.waitURL), { timeout });
