@@ -1,0 +1,124 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/traefik/paerser/flag"
+	"github.com/traefik/traefik/v3/pkg/config/static"
+	"github.com/traefik/traefik/v3/pkg/plugins"
+)
+
+const pluginModule = "github.com/plexgate/plexgate"
+
+// withoutPlugins returns a shallow copy of conf without the plugin declarations.
+func withoutPlugins(conf *static.Configuration) static.Configuration {
+	out := *conf
+	if out.Experimental != nil {
+		exp := *out.Experimental
+		exp.Plugins, exp.LocalPlugins = nil, nil
+		out.Experimental = &exp
+	}
+	return out
+}
+
+// fieldMode returns the access-log mode of a field; Traefik matches field
+// names case-insensitively.
+func fieldMode(names map[string]string, field string) string {
+	for k, v := range names {
+		if strings.EqualFold(k, field) {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestStaticFilesDifferOnlyInThePluginDeclaration(t *testing.T) {
+	catalog := loadStatic(t, "static/traefik.yml")
+	local := loadStatic(t, "static/traefik.local.yml")
+
+	if got := catalog.Experimental.Plugins["plexgate"]; got.ModuleName != pluginModule || got.Version == "" {
+		t.Errorf("traefik.yml: experimental.plugins.plexgate = %+v, want moduleName %s and a version", got, pluginModule)
+	}
+	if len(catalog.Experimental.LocalPlugins) != 0 {
+		t.Errorf("traefik.yml declares local plugins: %+v", catalog.Experimental.LocalPlugins)
+	}
+	want := map[string]plugins.LocalDescriptor{"plexgate": {ModuleName: pluginModule}}
+	if !reflect.DeepEqual(local.Experimental.LocalPlugins, want) {
+		t.Errorf("traefik.local.yml: experimental.localPlugins = %+v, want %+v", local.Experimental.LocalPlugins, want)
+	}
+	if len(local.Experimental.Plugins) != 0 {
+		t.Errorf("traefik.local.yml declares catalog plugins: %+v", local.Experimental.Plugins)
+	}
+	if a, b := withoutPlugins(catalog), withoutPlugins(local); !reflect.DeepEqual(a, b) {
+		t.Errorf("static files differ beyond the plugin declaration:\n traefik.yml:       %s\n traefik.local.yml: %s", jsonOf(t, a), jsonOf(t, b))
+	}
+}
+
+func TestStaticFileDeclaresEntrypointsResolverAndProviders(t *testing.T) {
+	conf := loadStatic(t, "static/traefik.yml")
+	acme := conf.CertificatesResolvers["letsencrypt"].ACME
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"entrypoint web on :80", conf.EntryPoints["web"] != nil && conf.EntryPoints["web"].Address == ":80"},
+		{"web redirects permanently to websecure over https", conf.EntryPoints["web"] != nil &&
+			conf.EntryPoints["web"].HTTP.Redirections != nil &&
+			conf.EntryPoints["web"].HTTP.Redirections.EntryPoint.To == "websecure" &&
+			conf.EntryPoints["web"].HTTP.Redirections.EntryPoint.Scheme == "https" &&
+			conf.EntryPoints["web"].HTTP.Redirections.EntryPoint.Permanent},
+		{"entrypoint websecure on :443", conf.EntryPoints["websecure"] != nil && conf.EntryPoints["websecure"].Address == ":443"},
+		{"entrypoint plex on :32400", conf.EntryPoints["plex"] != nil && conf.EntryPoints["plex"].Address == ":32400"},
+		{"entrypoint metrics on :8082", conf.EntryPoints["metrics"] != nil && conf.EntryPoints["metrics"].Address == ":8082"},
+		{"ACME resolver letsencrypt with TLS-ALPN-01", acme != nil && acme.TLSChallenge != nil && acme.HTTPChallenge == nil && acme.DNSChallenge == nil},
+		{"ACME storage, email and production CA set", acme != nil && acme.Storage != "" && acme.Email != "" &&
+			acme.CAServer == "https://acme-v02.api.letsencrypt.org/directory"},
+		{"file provider watches a directory", conf.Providers != nil && conf.Providers.File != nil &&
+			conf.Providers.File.Directory != "" && conf.Providers.File.Watch},
+		{"docker provider exposes nothing by default", conf.Providers != nil && conf.Providers.Docker != nil &&
+			!conf.Providers.Docker.ExposedByDefault},
+		{"prometheus metrics on the metrics entrypoint", conf.Metrics != nil && conf.Metrics.Prometheus != nil &&
+			conf.Metrics.Prometheus.EntryPoint == "metrics"},
+		{"ping on the metrics entrypoint", conf.Ping != nil && conf.Ping.EntryPoint == "metrics"},
+		{"access log drops headers and the request path", conf.AccessLog != nil && conf.AccessLog.Fields != nil &&
+			conf.AccessLog.Fields.Headers != nil && conf.AccessLog.Fields.Headers.DefaultMode == "drop" &&
+			fieldMode(conf.AccessLog.Fields.Names, "RequestPath") == "drop"},
+		{"no dashboard or insecure API", conf.API == nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.ok {
+				t.Errorf("static/traefik.yml: want %s", tt.name)
+			}
+		})
+	}
+}
+
+func TestComposeTraefikCommandMatchesStaticFile(t *testing.T) {
+	compose := loadCompose(t, composeEnv(nil))
+	fromFlags := &static.Configuration{}
+	if err := flag.Decode(compose.Services["traefik"].Command, fromFlags); err != nil {
+		t.Fatalf("decoding the traefik command of examples/docker-compose.yml: %v", err)
+	}
+	fromFile := loadStatic(t, "static/traefik.yml")
+	// The compose setup routes with docker labels: its file provider loads
+	// only dynamic/tls.yml (TLS options), as loading all of dynamic/ would
+	// declare every router twice. Everything else must be the same.
+	composeFile := fromFlags.Providers.File
+	if composeFile == nil || composeFile.Filename != "/etc/traefik/dynamic/tls.yml" || !composeFile.Watch {
+		t.Errorf("compose traefik: providers.file = %+v, want filename /etc/traefik/dynamic/tls.yml, watched", composeFile)
+	}
+	flagProviders := *fromFlags.Providers
+	flagProviders.File = nil
+	fromFlags.Providers = &flagProviders
+	fileWithoutFileProvider := *fromFile
+	providers := *fromFile.Providers
+	providers.File = nil
+	fileWithoutFileProvider.Providers = &providers
+	if !reflect.DeepEqual(&fileWithoutFileProvider, fromFlags) {
+		t.Errorf("compose traefik command differs from static/traefik.yml (file provider aside):\n file:  %s\n flags: %s",
+			jsonOf(t, fileWithoutFileProvider), jsonOf(t, fromFlags))
+	}
+}
