@@ -58,7 +58,7 @@ type Stack struct {
 
 // StartStack starts Pebble, the provider, the stand-in Plex, forwardauth
 // and Traefik, in that order, and waits until Traefik serves the ACME
-// certificate for PlexHost. runDir receives every log and generated file.
+// certificates for PlexHost and AuthHost. runDir receives every log and generated file.
 // On error, whatever started is stopped again.
 func StartStack(ctx context.Context, paths Paths, ports Ports, runDir string) (*Stack, error) {
 	p := &ports
@@ -145,8 +145,12 @@ func (s *Stack) startTraefik(ctx context.Context) error {
 	}
 	s.Traefik = t
 	s.stops = append(s.stops, t.Stop)
-	_, err = t.AwaitCertificate(ctx, s.WebsecureAddr(), PlexHost, s.Pebble.Root)
-	return err
+	for _, host := range []string{PlexHost, AuthHost} {
+		if _, err := t.AwaitCertificate(ctx, s.WebsecureAddr(), host, s.Pebble.Root); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dynamicEnv sets the PLEXGATE_* variables that dynamic/*.yml reads.
