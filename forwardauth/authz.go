@@ -64,7 +64,9 @@ func (a *authorizer) listed(email string, groups []string) bool {
 	if email != "" && a.emails[email] {
 		return true
 	}
-	if at := strings.LastIndexByte(email, '@'); at > 0 && a.domains[email[at+1:]] {
+	// Only a plain address with one "@" matches a domain rule, so that
+	// "x@example.com@evil" and "x@evil@example.com" never do.
+	if at := strings.IndexByte(email, '@'); at > 0 && at == strings.LastIndexByte(email, '@') && a.domains[email[at+1:]] {
 		return true
 	}
 	for _, g := range groups {

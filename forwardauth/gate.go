@@ -71,13 +71,26 @@ func (s *Server) session(r *http.Request) *sessionClaims {
 	return nil
 }
 
-// tokens lists the candidate session tokens: the cookie, then a Bearer token.
+// maxSessionCookies bounds how many same-named session cookies are tried,
+// as in the plugin (browsers send several when cookies of one name exist
+// for several domains or paths, e.g. one planted by a sibling subdomain).
+const maxSessionCookies = 4
+
+// maxTokenBytes bounds the tokens looked at, as in the plugin: forwardauth
+// never mints a cookie over 3.5 KB, so anything longer is not its token and
+// is refused before any parsing.
+const maxTokenBytes = 4096
+
+// tokens lists the candidate session tokens: every session cookie (at most
+// maxSessionCookies), then a Bearer token.
 func (s *Server) tokens(r *http.Request) []string {
 	var out []string
-	if c, err := r.Cookie(s.cfg.Session.CookieName); err == nil && c.Value != "" {
-		out = append(out, c.Value)
+	for _, c := range r.CookiesNamed(s.cfg.Session.CookieName) {
+		if c.Value != "" && len(c.Value) <= maxTokenBytes && len(out) < maxSessionCookies {
+			out = append(out, c.Value)
+		}
 	}
-	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") && tok != "" {
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") && tok != "" && len(tok) <= maxTokenBytes {
 		out = append(out, strings.TrimSpace(tok))
 	}
 	return out

@@ -123,15 +123,21 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// newHTTPServer returns the listening server: request headers are capped at
+// 64 KB (larger ones get 431) and every phase of a request has a timeout.
+func newHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+	}
+}
+
 // serve runs the HTTP server until SIGINT or SIGTERM.
 func serve(cfg Config, srv *Server) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	hs := &http.Server{
-		Addr: cfg.Listen, Handler: srv, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-	}
+	hs := newHTTPServer(cfg.Listen, srv)
 	go func() { _, _ = srv.provider.get(ctx) }() // early discovery; failures retry on demand
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()

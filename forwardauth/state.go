@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -35,14 +34,13 @@ type states struct {
 	now      func() time.Time
 	parser   *jwt.Parser
 
-	mu   sync.Mutex
-	used map[string]time.Time // state → expiry, so a replay fails even with the cookie
+	used *usedStates // consumed states, so a replay fails even with the cookie
 }
 
 func newStates(keys *keySet, issuer, sessionAudience string, now func() time.Time) *states {
 	aud := sessionAudience + "/login-state"
 	return &states{
-		keys: keys, issuer: issuer, audience: aud, now: now, used: map[string]time.Time{},
+		keys: keys, issuer: issuer, audience: aud, now: now, used: newUsedStates(maxUsedStates),
 		parser: jwt.NewParser(jwt.WithValidMethods(keys.methods), jwt.WithAudience(aud),
 			jwt.WithIssuer(issuer), jwt.WithTimeFunc(now), jwt.WithExpirationRequired()),
 	}
@@ -88,17 +86,8 @@ func (st *states) consume(raw, state string) (*loginState, error) {
 	if subtle.ConstantTimeCompare([]byte(ls.State), []byte(state)) != 1 {
 		return nil, errors.New("state: mismatch")
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	now := st.now()
-	for s, exp := range st.used {
-		if now.After(exp) {
-			delete(st.used, s)
-		}
-	}
-	if _, seen := st.used[state]; seen {
+	if !st.used.add(state, ls.ExpiresAt.Time, st.now()) {
 		return nil, errStateUsed
 	}
-	st.used[state] = ls.ExpiresAt.Time
 	return &ls, nil
 }
