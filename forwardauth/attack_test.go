@@ -91,7 +91,9 @@ func with(m map[string]any, kv ...any) map[string]any {
 	return out
 }
 
-func sessionOf(value string) *http.Cookie { return &http.Cookie{Name: "plexgate_session", Value: value} }
+func sessionOf(value string) *http.Cookie {
+	return &http.Cookie{Name: "plexgate_session", Value: value}
+}
 
 func TestForgedSessionTokensAreRefused(t *testing.T) {
 	e := newEnv(t, nil)
