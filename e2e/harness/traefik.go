@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -110,10 +111,15 @@ func staticConfig(paths Paths, dir string, cfg TraefikConfig) ([]byte, error) {
 			lines[i] = line[:len(line)-len(strings.TrimLeft(line, " "))] + repl
 		}
 	}
+	var problems []string
 	for old := range replace {
 		if seen[old] != 1 {
-			return nil, fmt.Errorf("harness: %s: site line %q found %d times, want once", src, old, seen[old])
+			problems = append(problems, fmt.Sprintf("site line %q found %d times, want once", old, seen[old]))
 		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("harness: %s: %s", src, strings.Join(problems, "; "))
 	}
 	return []byte(strings.Join(lines, "\n")), nil
 }
