@@ -199,11 +199,20 @@ func TestClientIdentityHeadersAreAlwaysRemoved(t *testing.T) {
 	}
 }
 
-func TestStripKeepsOtherHeaders(t *testing.T) {
-	ih := newIdentityHeaders([]string{"X-Forwarded-User"})
-	h := http.Header{"X-Forwarded-Usex": {"a"}, "X_forwarded_user": {"b"}, "Accept": {"c"}, "X-Forwarded-User": {"d"}}
-	ih.strip(h)
-	if len(h) != 2 || h.Get("Accept") != "c" || h.Get("X-Forwarded-Usex") != "a" {
-		t.Fatalf("after strip: %v", h)
+func TestStrippingKeepsOtherHeaders(t *testing.T) {
+	long := "X-" + strings.Repeat("Long-", 13) + "Name" // over 64 bytes
+	fa := newCompanion(t)
+	fa.setAnswer(func(http.ResponseWriter, *http.Request) {}) // allow, no identity
+	cfg := testConfig(fa.validateURL())
+	cfg.AuthResponseHeaders = []string{"X-Forwarded-User", long}
+	m, up, _ := newTestMiddleware(t, cfg, newClock())
+	req := request(sessionCookie("opaque"))
+	req.Header = http.Header{
+		"X-Forwarded-Usex": {"a"}, "X_forwarded_user": {"b"}, "Accept": {"c"}, "X-Forwarded-User": {"d"},
+		strings.ReplaceAll(strings.ToLower(long), "-", "_"): {"e"}, "Cookie": {"plexgate_session=opaque"},
+	}
+	serve(m, req)
+	if len(up.header) != 3 || up.header.Get("Accept") != "c" || up.header.Get("X-Forwarded-Usex") != "a" {
+		t.Fatalf("upstream headers: %v", up.header)
 	}
 }

@@ -20,9 +20,10 @@ type identityHeaders struct {
 	names []string
 	// normalized holds each name lower-cased with "_" turned into "-".
 	normalized map[string]bool
-	// lengths marks the lengths of the names: most request headers are
+	// lengths[n] is true when a name is n bytes long (keys as long as the
+	// table or longer are always looked up): most request headers are
 	// ruled out by their length alone, which keeps the hit path cheap.
-	lengths [256]bool
+	lengths []bool
 	// allowed maps a canonical name to true, for filtering "hdr" claims and
 	// forwardauth's answers.
 	allowed map[string]bool
@@ -32,6 +33,7 @@ func newIdentityHeaders(canonical []string) *identityHeaders {
 	h := &identityHeaders{
 		names:      canonical,
 		normalized: make(map[string]bool, len(canonical)),
+		lengths:    make([]bool, 64),
 		allowed:    make(map[string]bool, len(canonical)),
 	}
 	for _, name := range canonical {
@@ -54,17 +56,6 @@ func normalizeHeader(name string) string {
 	return name
 }
 
-// strip deletes every request header whose normalized name is an identity
-// header. It walks the header map once.
-func (h *identityHeaders) strip(header http.Header) {
-	for key := range header {
-		n := len(key)
-		if n < len(h.lengths) && h.lengths[n] && h.normalized[normalizeHeader(key)] {
-			delete(header, key)
-		}
-	}
-}
-
 // credentials returns the session tokens the request carries, in the order
 // they are tried: every cookie named name (browsers send several when
 // cookies of one name exist for several domains or paths), then an
@@ -80,16 +71,6 @@ func credentials(req *http.Request, name string) []string {
 		out = append(out, tok)
 	}
 	return out
-}
-
-// firstCredential returns the credential tried first, cheaply: the first
-// session cookie, else the bearer token. count is false when there is none.
-func firstCredential(req *http.Request, name string) (string, bool) {
-	if c, err := req.Cookie(name); err == nil && c.Value != "" {
-		return c.Value, true
-	}
-	tok := bearerToken(req)
-	return tok, tok != ""
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header (the

@@ -94,11 +94,31 @@ func newVerifier(s *settings, client *http.Client, opts options) *verifier {
 // ServeHTTP removes client-sent identity headers, then lets the request
 // through on a cache hit, after local verification, or after forwardauth
 // allowed it; otherwise it answers with forwardauth's denial or 503.
+//
+// The hit path is written out here rather than split into helpers on
+// purpose: under Yaegi a call to an interpreted function costs about 1 µs
+// and a method call several µs (measured), against a 2 µs budget for a
+// whole hit. Only standard-library calls, which run compiled, remain.
 func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
-	m.identity.strip(req.Header)
-	if tok, ok := firstCredential(req, m.cookieName); ok {
-		if id := m.cache.get(tok, m.now().UnixNano()); id != nil {
-			m.allow(rw, req, id)
+	header, lengths, normalized := req.Header, m.identity.lengths, m.identity.normalized
+	for key := range header {
+		if n := len(key); (n >= len(lengths) || lengths[n]) && normalized[normalizeHeader(key)] {
+			delete(header, key)
+		}
+	}
+	// req.Cookie measured cheaper under Yaegi than scanning the header by
+	// hand. A request whose first session cookie misses (or that has a
+	// bearer token) takes serveMiss, which tries every credential.
+	if cookie, err := req.Cookie(m.cookieName); err == nil {
+		c := m.cache
+		c.mu.RLock()
+		id := c.entries[cookie.Value]
+		c.mu.RUnlock()
+		if id != nil && m.now().UnixNano() < id.expires {
+			for _, h := range id.headers {
+				header[h.name] = h.values
+			}
+			m.next.ServeHTTP(rw, req)
 			return
 		}
 	}

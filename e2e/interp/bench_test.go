@@ -1,0 +1,61 @@
+package interp
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// nopWriter is a reusable ResponseWriter that discards everything.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+// benchServe runs req through the interpreted h b.N times, removing the
+// identity headers set by the previous iteration (in compiled test code)
+// so that every iteration sees a fresh browser request.
+func benchServe(b *testing.B, h http.Handler, req *http.Request) {
+	b.Helper()
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		delete(req.Header, "X-Forwarded-User")
+		delete(req.Header, "X-Forwarded-Email")
+		delete(req.Header, "X-Forwarded-Groups")
+		h.ServeHTTP(w, req)
+	}
+	b.StopTimer()
+	if req.Header.Get("X-Forwarded-User") == "" {
+		b.Fatal("request was not allowed")
+	}
+}
+
+var nop = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+
+func BenchmarkInterpretedHit(b *testing.B) {
+	key := newKeyPair(b)
+	h := mustHandler(b, map[string]any{"ValidateURL": "http://127.0.0.1:1/validate", "PublicKeys": key.pem}, nop)
+	req := request(edToken(key, claims("bench")))
+	h.ServeHTTP(httptest.NewRecorder(), req) // verify once, then hits
+	benchServe(b, h, req)
+}
+
+func BenchmarkInterpretedLocalVerifyMissEdDSA(b *testing.B) {
+	key := newKeyPair(b)
+	h := mustHandler(b, map[string]any{"ValidateURL": "http://127.0.0.1:1/validate", "PublicKeys": key.pem, "CacheTTL": "0"}, nop)
+	benchServe(b, h, request(edToken(key, claims("bench"))))
+}
+
+func BenchmarkInterpretedLocalVerifyMissHS256(b *testing.B) {
+	h := mustHandler(b, map[string]any{"ValidateURL": "http://127.0.0.1:1/validate", "HMACSecret": testSecret, "CacheTTL": "0"}, nop)
+	benchServe(b, h, request(hsToken(claims("bench"))))
+}
+
+func BenchmarkInterpretedDelegateMiss(b *testing.B) {
+	fa := newForwardauth(b)
+	h := mustHandler(b, map[string]any{"ValidateURL": fa.srv.URL + "/validate", "CacheTTL": "0"}, nop)
+	benchServe(b, h, request("good"))
+}
