@@ -1,0 +1,64 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/plexgate/plexgate/e2e/harness"
+)
+
+// Measurement is one route's figures in one round.
+type Measurement struct {
+	// RPS is requests per second; P50 and P99 latency quantiles.
+	RPS      float64
+	P50, P99 time.Duration
+	// Requests, Non200 and Errors are as in Sample.
+	Requests, Non200, Errors int
+}
+
+// RouteResult is one route's measurements, one per round.
+type RouteResult struct {
+	Route  Route
+	Rounds []Measurement
+}
+
+// measure runs Rounds rounds over the six routes; each round starts one
+// route later than the previous, so that no route always runs first.
+func (r *rig) measure(ctx context.Context, o Options, log *slog.Logger) ([]RouteResult, error) {
+	out := make([]RouteResult, len(Routes))
+	for i, rt := range Routes {
+		out[i].Route = rt
+	}
+	for round := 0; round < o.Rounds; round++ {
+		for k := range Routes {
+			i := (k + round) % len(Routes)
+			rt := Routes[i]
+			s, err := r.load(rt, o).Run(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if s.Errors > 0 {
+				return nil, fmt.Errorf("bench: route %d: %d connections failed, first: %w", rt.ID, s.Errors, s.FirstError)
+			}
+			m := Measurement{RPS: s.RPS(), P50: s.Percentile(0.50), P99: s.Percentile(0.99),
+				Requests: s.Requests, Non200: s.Non200, Errors: s.Errors}
+			log.Info("measured", "round", round+1, "route", rt.ID, "name", rt.Name,
+				"rps", int(m.RPS), "p50", m.P50, "p99", m.P99, "non200", m.Non200)
+			out[i].Rounds = append(out[i].Rounds, m)
+		}
+	}
+	return out, nil
+}
+
+// load is route rt's measurement: route 3 cycles the distinct sessions,
+// every other route sends the one hit session.
+func (r *rig) load(rt Route, o Options) Load {
+	tokens := []string{r.hit}
+	if rt.ID == 3 {
+		tokens = r.misses
+	}
+	return Load{Addr: r.addr, Host: rt.Host(), Cookie: harness.CookieName, Tokens: tokens,
+		Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration}
+}

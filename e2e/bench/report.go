@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// WriteMarkdown writes RESULTS.md: the machine, the table, the rounds, the
+// memory probe and the targets. chart is the chart's file name, linked.
+func (res *Results) WriteMarkdown(w io.Writer, chart string) error {
+	var b strings.Builder
+	res.writeHeader(&b, chart)
+	res.writeTable(&b)
+	res.writeRounds(&b)
+	res.writeMemory(&b)
+	res.writeTargets(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (res *Results) writeHeader(b *strings.Builder, chart string) {
+	m, o := res.Machine, res.Options
+	fmt.Fprintf(b, "# plexgate benchmark results\n\n")
+	fmt.Fprintf(b, "Written by `make bench` (`go run ./cmd/bench` in `e2e/`); see [README.md](README.md) for the method.\n\n")
+	fmt.Fprintf(b, "![req/s per route](%s)\n\n", chart)
+	fmt.Fprintf(b, "| | |\n|---|---|\n")
+	fmt.Fprintf(b, "| date | %s |\n", m.Start.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(b, "| machine | %d CPUs (nproc), %s |\n", m.CPUs, m.CPUModel)
+	fmt.Fprintf(b, "| load average (1, 5, 15 min) | before %s, after %s |\n", m.LoadBefore, m.LoadAfter)
+	fmt.Fprintf(b, "| Go | %s (bench), %s (Traefik) |\n", m.GoVersion, m.TraefikGo)
+	fmt.Fprintf(b, "| Traefik | %s, plain HTTP entrypoint on 127.0.0.1, no access log, log level ERROR |\n", m.Traefik)
+	fmt.Fprintf(b, "| load | %d keep-alive HTTP/1.1 connections, %d rounds × 6 routes × %s (after %s warmup each), routes interleaved |\n",
+		o.Conns, o.Rounds, o.Duration, o.Warmup)
+	fmt.Fprintf(b, "| route 3 | %d distinct sessions cycled, CacheMaxEntries %d |\n", o.Sessions, o.CacheEntries)
+	if o.Note != "" {
+		fmt.Fprintf(b, "| note | %s |\n", o.Note)
+	}
+	b.WriteString("\n")
+}
+
+func (res *Results) writeTable(b *strings.Builder) {
+	b.WriteString("## Throughput and latency\n\n")
+	b.WriteString("req/s is the mean over rounds; p50 and p99 the median over rounds of each round's quantile.\n\n")
+	b.WriteString("| # | route | req/s | p50 | p99 | × route 1 | × route 6 | non-200 |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, rr := range res.Routes {
+		fmt.Fprintf(b, "| %d | %s | %.0f | %s | %s | %.2f | %.2f | %d |\n", rr.Route.ID, rr.Route.What,
+			rr.RPS(), ms(rr.P50()), ms(rr.P99()), res.Ratio(rr.Route.ID, 1), res.Ratio(rr.Route.ID, 6), rr.Non200())
+	}
+	b.WriteString("\n")
+}
+
+func (res *Results) writeRounds(b *strings.Builder) {
+	b.WriteString("## Every round (req/s), to show drift\n\n| # | route |")
+	rounds := len(res.Routes[0].Rounds)
+	for i := 1; i <= rounds; i++ {
+		fmt.Fprintf(b, " round %d |", i)
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---:|", rounds) + "\n")
+	for _, rr := range res.Routes {
+		fmt.Fprintf(b, "| %d | %s |", rr.Route.ID, rr.Route.Name)
+		for _, m := range rr.Rounds {
+			fmt.Fprintf(b, " %.0f |", m.RPS)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+func (res *Results) writeMemory(b *strings.Builder) {
+	m := res.Memory
+	b.WriteString("## Traefik resident memory (VmRSS)\n\n")
+	fmt.Fprintf(b, "%d distinct sessions (tokens of %d bytes on average), each sent once through route 3 (CacheMaxEntries %d).\n\n",
+		m.Sessions, m.TokenBytes, m.CacheEntries)
+	b.WriteString("| sessions sent | VmRSS | growth |\n|---:|---:|---:|\n")
+	fmt.Fprintf(b, "| 0 | %s | |\n", mib(m.BeforeKiB))
+	for _, p := range m.Points {
+		fmt.Fprintf(b, "| %d | %s | %+.1f MiB |\n", p.Sessions, mib(p.RSSKiB), float64(p.RSSKiB-m.BeforeKiB)/1024)
+	}
+	if m.Non200 > 0 {
+		fmt.Fprintf(b, "\n%d of these requests were not answered 200.\n", m.Non200)
+	}
+	b.WriteString("\n")
+}
+
+func (res *Results) writeTargets(b *strings.Builder) {
+	b.WriteString("## Targets\n\n| target | want | got | met |\n|---|---|---|---|\n")
+	for _, t := range res.Targets() {
+		met := "no"
+		if t.Met {
+			met = "yes"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.What, t.Want, t.Got, met)
+	}
+	b.WriteString("\n")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+
+func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }

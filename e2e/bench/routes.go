@@ -1,0 +1,137 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/plexgate/plexgate/e2e/harness"
+)
+
+// Route is one router of the benchmark's Traefik.
+type Route struct {
+	// ID is the route's number in the issue (1–6).
+	ID int
+	// Name is a short label, also the first label of Host.
+	Name string
+	// What says in a few words what the route measures.
+	What string
+}
+
+// Host is the route's Host header, under the session cookie's domain so
+// that forwardauth accepts it as an original URL.
+func (r Route) Host() string { return r.Name + "." + harness.Domain }
+
+// Routes are the six routes, in the issue's order.
+var Routes = []Route{
+	{1, "noauth", "no authentication"},
+	{2, "plugin-hit", "plugin, cache hit"},
+	{3, "plugin-miss", "plugin, local verify (misses)"},
+	{4, "plugin-delegate", "plugin, delegate mode (hits)"},
+	{5, "forwardauth", "forwardAuth → forwardauth"},
+	{6, "nullauth", "forwardAuth → null server"},
+}
+
+// Site is where the benchmark's parts listen, for the Traefik configuration.
+type Site struct {
+	// EntryPort is Traefik's plain-HTTP entrypoint; PingPort serves /ping.
+	EntryPort, PingPort int
+	// PprofPort, when not 0, serves Traefik's API with /debug/pprof.
+	PprofPort int
+	// UpstreamURL, NullAuthURL and ForwardauthURL are the servers Traefik
+	// talks to.
+	UpstreamURL, NullAuthURL, ForwardauthURL string
+	// PublicKeyPEM is forwardauth's Ed25519 public key; Issuer its issuer.
+	PublicKeyPEM, Issuer string
+	// MissCacheEntries is route 3's CacheMaxEntries.
+	MissCacheEntries int
+	// DynamicFile is the path of the dynamic configuration file.
+	DynamicFile string
+}
+
+// StaticConfig is Traefik's static configuration: one entrypoint for the
+// load, one for /ping, no access log, the plugin from plugins-local and the
+// file provider reading DynamicFile. JSON is YAML, so Traefik reads it as
+// traefik.yml.
+func StaticConfig(s Site) []byte {
+	cfg := map[string]any{
+		"global": map[string]any{"checkNewVersion": false, "sendAnonymousUsage": false},
+		"log":    map[string]any{"level": "ERROR"},
+		"entryPoints": map[string]any{
+			"bench": map[string]any{"address": "127.0.0.1:" + strconv.Itoa(s.EntryPort)},
+			"ping":  map[string]any{"address": "127.0.0.1:" + strconv.Itoa(s.PingPort)},
+		},
+		"ping":      map[string]any{"entryPoint": "ping"},
+		"providers": map[string]any{"file": map[string]any{"filename": s.DynamicFile}},
+		"experimental": map[string]any{"localPlugins": map[string]any{
+			"plexgate": map[string]any{"moduleName": "github.com/plexgate/plexgate"},
+		}},
+	}
+	if s.PprofPort != 0 {
+		cfg["api"] = map[string]any{"debug": true, "insecure": true}
+		cfg["entryPoints"].(map[string]any)["traefik"] = map[string]any{"address": "127.0.0.1:" + strconv.Itoa(s.PprofPort)}
+	}
+	out, _ := json.MarshalIndent(cfg, "", "  ") // plain maps: cannot fail
+	return out
+}
+
+// identityHeaders are the headers forwardauth sets and the plugin passes on.
+var identityHeaders = []string{"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups"}
+
+// DynamicConfig is the dynamic configuration: one router per route, all
+// to the same upstream service.
+func DynamicConfig(s Site) []byte {
+	routers := map[string]any{}
+	for _, r := range Routes {
+		router := map[string]any{
+			"entryPoints": []string{"bench"},
+			"rule":        fmt.Sprintf("Host(`%s`)", r.Host()),
+			"service":     "upstream",
+		}
+		if r.ID != 1 {
+			router["middlewares"] = []string{r.Name}
+		}
+		routers[r.Name] = router
+	}
+	cfg := map[string]any{"http": map[string]any{
+		"routers":     routers,
+		"middlewares": middlewares(s),
+		"services": map[string]any{"upstream": map[string]any{
+			"loadBalancer": map[string]any{"servers": []any{map[string]any{"url": s.UpstreamURL}}},
+		}},
+	}}
+	out, _ := json.MarshalIndent(cfg, "", "  ") // plain maps: cannot fail
+	return out
+}
+
+// middlewares configures routes 2–6 (route 1 has none).
+func middlewares(s Site) map[string]any {
+	validate := s.ForwardauthURL + "/validate"
+	plugin := func(extra map[string]any) map[string]any {
+		c := map[string]any{"ValidateURL": validate, "AuthResponseHeaders": identityHeaders}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return map[string]any{"plugin": map[string]any{"plexgate": c}}
+	}
+	local := map[string]any{"PublicKeys": s.PublicKeyPEM, "Issuer": s.Issuer}
+	miss := map[string]any{"PublicKeys": s.PublicKeyPEM, "Issuer": s.Issuer, "CacheMaxEntries": s.MissCacheEntries}
+	return map[string]any{
+		"plugin-hit":      plugin(local),
+		"plugin-miss":     plugin(miss),
+		"plugin-delegate": plugin(nil),
+		"forwardauth":     forwardAuth(validate),
+		"nullauth":        forwardAuth(s.NullAuthURL),
+	}
+}
+
+// forwardAuth is Traefik's forwardAuth middleware set up like the shipped
+// dynamic/auth.yml one.
+func forwardAuth(address string) map[string]any {
+	return map[string]any{"forwardAuth": map[string]any{
+		"address":             address,
+		"trustForwardHeader":  false,
+		"authRequestHeaders":  []string{"Accept", "Authorization", "Cookie", "X-Requested-With"},
+		"authResponseHeaders": identityHeaders,
+	}}
+}
