@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeResults has the given mean req/s per route (two rounds around it).
+func fakeResults(rps [6]float64, mem MemoryResult) *Results {
+	res := &Results{Options: DefaultOptions(), Memory: mem, Machine: Machine{CPUs: 2, Traefik: "v3.6.12", Start: time.Unix(0, 0)}}
+	for i, r := range Routes {
+		res.Routes = append(res.Routes, RouteResult{Route: r, Rounds: []Measurement{
+			{RPS: rps[i] - 10, P50: time.Millisecond, P99: 3 * time.Millisecond},
+			{RPS: rps[i] + 10, P50: 2 * time.Millisecond, P99: 5 * time.Millisecond},
+		}})
+	}
+	return res
+}
+
+func boundedMemory() MemoryResult {
+	return MemoryResult{CacheEntries: 10, Sessions: 100, TokenBytes: 1024, BeforeKiB: 1000,
+		Points: []MemoryPoint{{25, 1200}, {50, 1300}, {75, 1302}, {100, 1301}}}
+}
+
+func TestTargetsCompareRoutesOfTheSameRun(t *testing.T) {
+	tests := []struct {
+		name string
+		rps  [6]float64
+		mem  MemoryResult
+		want [4]bool
+	}{
+		{"all met", [6]float64{1000, 960, 300, 950, 200, 300}, boundedMemory(), [4]bool{true, true, true, true}},
+		{"hit too slow", [6]float64{1000, 900, 300, 950, 200, 300}, boundedMemory(), [4]bool{false, true, true, true}},
+		{"floor too close", [6]float64{1000, 960, 300, 950, 200, 400}, boundedMemory(), [4]bool{true, false, true, true}},
+		{"delegate too slow", [6]float64{1000, 960, 300, 850, 200, 300}, boundedMemory(), [4]bool{true, true, false, true}},
+		{"memory keeps growing", [6]float64{1000, 960, 300, 950, 200, 300},
+			MemoryResult{TokenBytes: 1024, Points: []MemoryPoint{{25, 1200}, {50, 1300}, {75, 1325}, {100, 1350}}},
+			[4]bool{true, true, true, false}},
+		{"memory not measured", [6]float64{1000, 960, 300, 950, 200, 300}, MemoryResult{}, [4]bool{true, true, true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			targets := fakeResults(tt.rps, tt.mem).Targets()
+			for i, target := range targets {
+				if target.Met != tt.want[i] {
+					t.Errorf("%s: met %t (got %s), want %t", target.What, target.Met, target.Got, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestRouteAggregates(t *testing.T) {
+	rr := RouteResult{Rounds: []Measurement{{RPS: 100, P99: 9}, {RPS: 200, P99: 1}, {RPS: 300, P99: 5}}}
+	if rr.RPS() != 200 || rr.P99() != 5 {
+		t.Errorf("RPS %g, P99 %d; want the mean 200 and the median 5", rr.RPS(), rr.P99())
+	}
+}
+
+func TestMarkdownHasOneRowPerRouteAndTheTargets(t *testing.T) {
+	var b bytes.Buffer
+	res := fakeResults([6]float64{1000, 960, 300, 950, 200, 300}, boundedMemory())
+	if err := res.WriteMarkdown(&b, "chart.svg"); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"](chart.svg)", "| 2 | plugin, cache hit | 960 | 1.500 ms | 4.000 ms | 0.96 | 3.20 | 0 |",
+		"| route 2 / route 6 (plugin hit vs forwardAuth floor) | ≥ 2.70× | 3.20× | yes |", "| 100 | 1.3 MiB | +0.3 MiB |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
+
+func TestChartIsWellFormedSVGWithABarPerRoute(t *testing.T) {
+	var b bytes.Buffer
+	if err := fakeResults([6]float64{1000, 960, 300, 950, 200, 300}, boundedMemory()).WriteSVG(&b); err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(&b)
+	rects := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v", err)
+		}
+		if el, ok := tok.(xml.StartElement); ok && el.Name.Local == "rect" {
+			rects++
+		}
+	}
+	if rects != 1+len(Routes) {
+		t.Errorf("got %d rects, want a background and %d bars", rects, len(Routes))
+	}
+}
+
+func TestOptionsValidateReportsEveryProblem(t *testing.T) {
+	o := Options{Conns: 0, Duration: time.Millisecond, Warmup: -1, Rounds: 0, Sessions: 5, CacheEntries: 10}
+	err := o.validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"conns", "duration", "warmup", "rounds", "sessions"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q not named in %v", want, err)
+		}
+	}
+	if err := DefaultOptions().validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}
