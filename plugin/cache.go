@@ -10,8 +10,10 @@ import (
 // when the cache is full and nothing has expired.
 const evictionSample = 8
 
-// sweepEvery is the least time between two full sweeps of expired entries.
-const sweepEvery = time.Second
+// sweepEvery is the time between two sweeps of expired entries, done by
+// the next insertion: an expired entry leaves memory within about this
+// long, or at once when its token is presented again.
+const sweepEvery = time.Minute
 
 // identity is what an allowed credential maps to: the identity headers to
 // set on the request, and when that answer stops being valid.
@@ -52,12 +54,20 @@ func newCache(maxEntries int, ttl time.Duration) *cache {
 }
 
 // get returns the identity cached for key if it is still valid at now
-// (Unix nanoseconds), or nil.
+// (Unix nanoseconds), or nil. An expired entry is removed.
 func (c *cache) get(key string, now int64) *identity {
 	c.mu.RLock()
 	id := c.entries[key]
 	c.mu.RUnlock()
-	if id == nil || now >= id.expires {
+	if id == nil {
+		return nil
+	}
+	if now >= id.expires {
+		c.mu.Lock()
+		if cur := c.entries[key]; cur != nil && now >= cur.expires {
+			delete(c.entries, key)
+		}
+		c.mu.Unlock()
 		return nil
 	}
 	return id
@@ -79,25 +89,31 @@ func (c *cache) put(key string, id *identity, exp time.Time, now time.Time) {
 	id.expires = expires
 	key = strings.Clone(key) // do not pin the request's Cookie header
 	c.mu.Lock()
-	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
-		c.makeRoomLocked(now.UnixNano())
+	c.sweepLocked(now.UnixNano())
+	if _, ok := c.entries[key]; !ok {
+		c.makeRoomLocked()
 	}
 	c.entries[key] = id
 	c.mu.Unlock()
 }
 
-// makeRoomLocked drops expired entries (a full sweep at most once per
-// sweepEvery) and, when the cache is still full, the entry closest to
-// expiry among a few taken in Go's random map order.
-func (c *cache) makeRoomLocked(now int64) {
-	if now-c.lastSweep >= int64(sweepEvery) {
-		c.lastSweep = now
-		for k, id := range c.entries {
-			if now >= id.expires {
-				delete(c.entries, k)
-			}
+// sweepLocked drops every expired entry, at most once per sweepEvery.
+func (c *cache) sweepLocked(now int64) {
+	if now-c.lastSweep < int64(sweepEvery) {
+		return
+	}
+	c.lastSweep = now
+	for k, id := range c.entries {
+		if now >= id.expires {
+			delete(c.entries, k)
 		}
 	}
+}
+
+// makeRoomLocked evicts, while the cache is full, the entry closest to
+// expiry (an expired one if any) among a few taken in Go's random map
+// order.
+func (c *cache) makeRoomLocked() {
 	for len(c.entries) >= c.max {
 		victim, soonest, seen := "", int64(0), 0
 		for k, id := range c.entries {

@@ -79,3 +79,17 @@ func TestReplacingAnEntryInAFullCacheEvictsNothing(t *testing.T) {
 		t.Fatal("an entry was evicted on replace")
 	}
 }
+
+func TestExpiredEntriesLeaveMemory(t *testing.T) {
+	c := newCache(100, time.Hour)
+	c.put("presented-again", &identity{}, testNow.Add(time.Second), testNow)
+	c.put("never-again", &identity{}, testNow.Add(time.Second), testNow)
+	later := testNow.Add(2 * time.Second)
+	if cached(c, "presented-again", later) || c.size() != 1 {
+		t.Fatalf("expired entry kept after lookup: size %d", c.size())
+	}
+	c.put("other", &identity{}, time.Time{}, testNow.Add(sweepEvery+time.Second))
+	if c.size() != 1 {
+		t.Fatalf("expired entry kept after a sweep: size %d", c.size())
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
 )
 
 // nopWriter is a reusable ResponseWriter that discards everything.
@@ -18,6 +21,14 @@ func (w *nopWriter) WriteHeader(int)             {}
 // so that every iteration sees a fresh browser request.
 func benchServe(b *testing.B, h http.Handler, req *http.Request) {
 	b.Helper()
+	benchLoop(b, h, req)
+	if req.Header.Get("X-Forwarded-User") == "" {
+		b.Fatal("request was not allowed")
+	}
+}
+
+func benchLoop(b *testing.B, h http.Handler, req *http.Request) {
+	b.Helper()
 	w := &nopWriter{h: http.Header{}}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -28,9 +39,6 @@ func benchServe(b *testing.B, h http.Handler, req *http.Request) {
 		h.ServeHTTP(w, req)
 	}
 	b.StopTimer()
-	if req.Header.Get("X-Forwarded-User") == "" {
-		b.Fatal("request was not allowed")
-	}
 }
 
 var nop = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -58,4 +66,28 @@ func BenchmarkInterpretedDelegateMiss(b *testing.B) {
 	fa := newForwardauth(b)
 	h := mustHandler(b, map[string]any{"ValidateURL": fa.srv.URL + "/validate", "CacheTTL": "0"}, nop)
 	benchServe(b, h, request("good"))
+}
+
+// BenchmarkInterpretedFloor is the least any Yaegi middleware costs here:
+// an interpreted ServeHTTP that only calls next. It puts the plugin's
+// figures in context.
+func BenchmarkInterpretedFloor(b *testing.B) {
+	i := interp.New(interp.Options{})
+	if err := i.Use(stdlib.Symbols); err != nil {
+		b.Fatal(err)
+	}
+	_, err := i.Eval(`package floor
+import "net/http"
+type H struct{ next http.Handler }
+func (h *H) ServeHTTP(rw http.ResponseWriter, req *http.Request) { h.next.ServeHTTP(rw, req) }
+func New(next http.Handler) http.Handler { return &H{next: next} }`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := i.Eval("floor.New")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := v.Interface().(func(http.Handler) http.Handler)(nop)
+	benchLoop(b, h, request("x"))
 }
