@@ -77,3 +77,11 @@ e2e:
 
 demo: deps
 	cd e2e && go run ./cmd/demo
+
+# make bench: six routes through the real Traefik (no auth, plexgate plugin hit/miss/delegate,
+# forwardAuth → forwardauth, forwardAuth → null server); writes bench/RESULTS.md and
+# bench/chart.svg (about 5 minutes). BENCH_FLAGS adds flags, e.g. BENCH_FLAGS="-duration 3s -pprof".
+BENCH_FLAGS ?=
+.PHONY: bench
+bench: go-tools
+	cd e2e && go run ./cmd/bench $(BENCH_FLAGS)

@@ -35,7 +35,15 @@ func (r *rig) measure(ctx context.Context, o Options, log *slog.Logger) ([]Route
 		for k := range Routes {
 			i := (k + round) % len(Routes)
 			rt := Routes[i]
+			wait := func() error { return nil }
+			if round == 0 {
+				wait = r.profileRoute(ctx, rt, o)
+			}
+			log.Info("measuring", "round", round+1, "route", rt.ID, "name", rt.Name)
 			s, err := r.load(rt, o).Run(ctx)
+			if perr := wait(); err == nil {
+				err = perr
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -25,6 +25,8 @@ type rig struct {
 	// addr is Traefik's load entrypoint, host:port; pprof its
 	// /debug/pprof/ URL when Options.Pprof is set.
 	addr, pprof string
+	// runDir receives logs, generated files and profiles.
+	runDir string
 	// hit is the one session of routes 1, 2 and 4–6; misses are route 3's.
 	hit    string
 	misses []string
@@ -32,7 +34,7 @@ type rig struct {
 
 // startRig starts every part; on error, whatever started is stopped.
 func startRig(ctx context.Context, paths harness.Paths, runDir string, o Options, log *slog.Logger) (r *rig, err error) {
-	r = &rig{}
+	r = &rig{runDir: runDir}
 	defer func() {
 		if err != nil {
 			r.stop()
