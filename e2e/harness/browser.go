@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -106,9 +107,15 @@ func (b *Browser) Run(ctx context.Context, name string, steps ...BrowserStep) (B
 	}
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(b.paths.Node(), "browser.mjs"), jobPath)
 	cmd.Dir = b.paths.Node()
+	// node and its Chromium in their own process group, all killed on timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // leftovers of a crashed job
+	}
 	var res BrowserResult
 	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &res); err != nil {
 		return res, fmt.Errorf("harness: browser %s: %v, no result (%v); stderr: %s", name, runErr, err, lastLines(stderr.String(), 10))
