@@ -42,6 +42,7 @@ type PageState struct {
 
 // BrowserCookie is a cookie the browser holds at the end of a job.
 type BrowserCookie struct {
+	// Name, Domain and Value of the cookie.
 	Name   string `json:"name"`
 	Domain string `json:"domain"`
 	Value  string `json:"value"`
@@ -49,9 +50,13 @@ type BrowserCookie struct {
 
 // BrowserResult is the outcome of a job.
 type BrowserResult struct {
-	OK      bool            `json:"ok"`
-	Error   string          `json:"error"`
-	Steps   []PageState     `json:"steps"`
+	// OK is false when a step failed.
+	OK bool `json:"ok"`
+	// Error is the failed step's message ("" when OK).
+	Error string `json:"error"`
+	// Steps holds one PageState per completed step.
+	Steps []PageState `json:"steps"`
+	// Cookies are the cookies the browser held at the end.
 	Cookies []BrowserCookie `json:"cookies"`
 }
 

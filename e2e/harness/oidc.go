@@ -44,6 +44,8 @@ const AllowedGroup = "plex-users"
 
 // OIDCClient is the confidential client registered at the provider.
 type OIDCClient struct {
+	// ID and Secret authenticate the client; RedirectURIs and
+	// PostLogoutRedirectURIs are the registered return addresses.
 	ID                     string   `json:"client_id"`
 	Secret                 string   `json:"client_secret"`
 	RedirectURIs           []string `json:"redirect_uris"`

@@ -42,11 +42,16 @@ type Ports struct {
 // Stack is every part of plexgate running on 127.0.0.1. Start it with
 // StartStack and stop it with Stop.
 type Stack struct {
-	Paths  Paths
-	Ports  Ports
+	// Paths locates the repository and tools.
+	Paths Paths
+	// Ports are the ports in use (free ports filled in).
+	Ports Ports
+	// RunDir holds every log and generated file of this run.
 	RunDir string
 	// Client is the OIDC client registered at the provider for forwardauth.
-	Client      OIDCClient
+	Client OIDCClient
+	// Pebble is the ACME server; Provider the OpenID provider; Plex the
+	// stand-in Plex (in this process); Forwardauth and Traefik the gate.
 	Pebble      *Pebble
 	Provider    *Provider
 	Plex        *plexstub.Server
