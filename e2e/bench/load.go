@@ -34,6 +34,9 @@ type Load struct {
 	// Requests, when positive, sends exactly this many requests instead of
 	// running for Duration (no warmup).
 	Requests int
+	// CPU, when set, is read at the start and the end of the measuring
+	// window (Duration mode only).
+	CPU func() CPUTimes
 }
 
 // Sample is what one Load measured.
@@ -47,6 +50,17 @@ type Sample struct {
 	Latencies []time.Duration
 	// FirstError is the first connection error, if any.
 	FirstError error
+	// CPU is the CPU time Load.CPU saw spent during the measuring window.
+	CPU CPUTimes
+}
+
+// CPUPerRequest is the CPU time per measured request.
+func (s Sample) CPUPerRequest() CPUTimes {
+	if s.Requests == 0 {
+		return CPUTimes{}
+	}
+	n := time.Duration(s.Requests)
+	return CPUTimes{Traefik: s.CPU.Traefik / n, Total: s.CPU.Total / n}
 }
 
 // RPS is requests per second.
@@ -106,26 +120,33 @@ func (l Load) Run(ctx context.Context) (Sample, error) {
 		}()
 	}
 	var elapsed time.Duration
+	var cpu CPUTimes
 	if l.Requests > 0 {
 		start := time.Now()
 		wg.Wait()
 		elapsed = time.Since(start)
 	} else {
-		elapsed = r.clock(ctx)
+		elapsed, cpu = r.clock(ctx)
 		wg.Wait()
 	}
-	return merge(workers, elapsed), ctx.Err()
+	s := merge(workers, elapsed)
+	s.CPU = cpu
+	return s, ctx.Err()
 }
 
 // clock runs the warmup and the measuring window and returns the
-// measuring time.
-func (r *loadRun) clock(ctx context.Context) time.Duration {
+// measuring time and the CPU time spent in it.
+func (r *loadRun) clock(ctx context.Context) (time.Duration, CPUTimes) {
+	cpu := r.load.CPU
+	if cpu == nil {
+		cpu = func() CPUTimes { return CPUTimes{} }
+	}
 	sleep(ctx, r.load.Warmup)
 	r.recording.Store(true)
-	start := time.Now()
+	start, cpuStart := time.Now(), cpu()
 	sleep(ctx, r.load.Duration)
 	r.stopped.Store(true)
-	return time.Since(start)
+	return time.Since(start), cpu().sub(cpuStart)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

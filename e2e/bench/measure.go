@@ -16,6 +16,8 @@ type Measurement struct {
 	P50, P99 time.Duration
 	// Requests, Non200 and Errors are as in Sample.
 	Requests, Non200, Errors int
+	// CPU is the CPU time per request (Sample.CPUPerRequest).
+	CPU CPUTimes
 }
 
 // RouteResult is one route's measurements, one per round.
@@ -51,9 +53,10 @@ func (r *rig) measure(ctx context.Context, o Options, log *slog.Logger) ([]Route
 				return nil, fmt.Errorf("bench: route %d: %d connections failed, first: %w", rt.ID, s.Errors, s.FirstError)
 			}
 			m := Measurement{RPS: s.RPS(), P50: s.Percentile(0.50), P99: s.Percentile(0.99),
-				Requests: s.Requests, Non200: s.Non200, Errors: s.Errors}
+				Requests: s.Requests, Non200: s.Non200, Errors: s.Errors, CPU: s.CPUPerRequest()}
 			log.Info("measured", "round", round+1, "route", rt.ID, "name", rt.Name,
-				"rps", int(m.RPS), "p50", m.P50, "p99", m.P99, "non200", m.Non200)
+				"rps", int(m.RPS), "p50", m.P50, "p99", m.P99, "non200", m.Non200,
+				"traefik_cpu_per_req", m.CPU.Traefik, "total_cpu_per_req", m.CPU.Total)
 			out[i].Rounds = append(out[i].Rounds, m)
 		}
 	}
@@ -68,5 +71,6 @@ func (r *rig) load(rt Route, o Options) Load {
 		tokens = r.misses
 	}
 	return Load{Addr: r.addr, Host: rt.Host(), Cookie: harness.CookieName, Tokens: tokens,
-		Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration}
+		Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
+		CPU: cpuMeter(r.traefik.Process().Pid(), r.forwardauth.Process().Pid())}
 }

@@ -115,3 +115,26 @@ func TestOptionsValidateReportsEveryProblem(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 }
+
+func TestCPURatioIsTheInverseRatioOfCostPerRequest(t *testing.T) {
+	res := fakeResults([6]float64{1000, 960, 300, 950, 200, 300}, boundedMemory())
+	costs := []time.Duration{40, 43, 100, 42, 150, 120} // µs of CPU per request, route 1 … 6
+	for i := range res.Routes {
+		for j := range res.Routes[i].Rounds {
+			res.Routes[i].Rounds[j].CPU = CPUTimes{Traefik: costs[i] / 2 * time.Microsecond, Total: costs[i] * time.Microsecond}
+		}
+	}
+	tests := []struct {
+		id, to int
+		want   float64
+	}{{2, 1, 40.0 / 43}, {2, 6, 120.0 / 43}, {6, 6, 1}, {5, 1, 40.0 / 150}}
+	for _, tt := range tests {
+		if got := res.CPURatio(tt.id, tt.to); got < tt.want-1e-9 || got > tt.want+1e-9 {
+			t.Errorf("CPURatio(%d, %d) = %g, want %g", tt.id, tt.to, got, tt.want)
+		}
+	}
+	targets := res.Targets()
+	if targets[0].MetByCPU || !targets[1].MetByCPU || targets[0].ByCPU != "0.93×" {
+		t.Errorf("targets by CPU: %+v", targets)
+	}
+}
