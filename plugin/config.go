@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -273,7 +274,7 @@ func (p *problems) headerNames(key string, names []string) []string {
 			p.add(fmt.Sprintf("%s: %q is not a valid header name", key, n))
 			continue
 		}
-		c := canonicalHeader(n)
+		c := http.CanonicalHeaderKey(n)
 		if !seen[c] {
 			seen[c] = true
 			out = append(out, c)

@@ -1,8 +1,11 @@
 package plugin
 
 import (
+	"bufio"
 	"crypto/tls"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -96,6 +99,35 @@ func TestDelegationAnswersAreRelayed(t *testing.T) {
 			}
 			if (up.calls == 1) != tc.wantNext {
 				t.Errorf("next called %d times, want called=%v", up.calls, tc.wantNext)
+			}
+		})
+	}
+}
+
+func TestInvalidCompanionStatusGives503(t *testing.T) {
+	for _, status := range []int{99, 600, 999} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() { // a raw server: net/http refuses to write such statuses
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer conn.Close()
+				_, _ = bufio.NewReader(conn).ReadString('\n')
+				_, _ = fmt.Fprintf(conn, "HTTP/1.1 %03d Odd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status)
+			}()
+			m, up, logs := newTestMiddleware(t, testConfig("http://"+ln.Addr().String()+"/validate"), newClock())
+			rec := serve(m, request(sessionCookie("opaque")))
+			if rec.Code != http.StatusServiceUnavailable || up.calls != 0 {
+				t.Fatalf("status %d, next calls %d; want 503, 0", rec.Code, up.calls)
+			}
+			if !strings.Contains(logs.String(), "invalid status") {
+				t.Fatalf("not handled as an invalid status:\n%s", logs.String())
 			}
 		})
 	}

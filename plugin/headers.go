@@ -8,11 +8,6 @@ import (
 // maxCredentials bounds how many same-named session cookies are tried.
 const maxCredentials = 4
 
-// canonicalHeader returns the canonical form of a header name.
-func canonicalHeader(name string) string {
-	return http.CanonicalHeaderKey(name)
-}
-
 // identityHeaders is the set of identity header names, precomputed in New.
 // A client must never be able to send one of them, under any spelling.
 type identityHeaders struct {

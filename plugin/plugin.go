@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -176,12 +177,13 @@ func (m *Middleware) verifyLocal(ctx context.Context, tok string, now time.Time)
 }
 
 // identityFromClaim takes the configured identity headers from a token's
-// "hdr" claim; other names and non-string values are ignored.
+// "hdr" claim; other names, non-string values and values that are not
+// valid in a header (CR, LF, NUL) are ignored.
 func identityFromClaim(ih *identityHeaders, hdr map[string]any) *identity {
 	byName := make(map[string]string, len(hdr))
 	for k, v := range hdr {
-		if s, ok := v.(string); ok {
-			byName[canonicalHeader(k)] = s
+		if s, ok := v.(string); ok && !strings.ContainsAny(s, "\r\n\x00") {
+			byName[http.CanonicalHeaderKey(k)] = s
 		}
 	}
 	id := &identity{}
@@ -198,13 +200,18 @@ func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds [
 	resp, err := m.delegator.ask(req)
 	if err != nil {
 		m.log.Warn("forwardauth unreachable, answering 503", "error", err.Error())
-		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		rw.Header().Set("X-Content-Type-Options", "nosniff")
-		rw.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(rw, "authentication service unavailable\n")
+		unavailable(rw)
 		return
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if resp.StatusCode < 200 || resp.StatusCode > 599 {
+		// Not an answer a client can be given (WriteHeader would panic
+		// on some): treat it as forwardauth failing.
+		drain(resp.Body)
+		m.log.Warn("forwardauth answered an invalid status, answering 503", "status", resp.StatusCode)
+		unavailable(rw)
+		return
+	}
+	if resp.StatusCode > 299 {
 		m.log.Debug("forwardauth denied the request", "status", resp.StatusCode)
 		relay(rw, resp)
 		drain(resp.Body)
@@ -223,6 +230,14 @@ func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds [
 		rw.Header().Add("Set-Cookie", c)
 	}
 	m.allow(rw, req, id)
+}
+
+// unavailable answers 503 with a short plain-text message.
+func unavailable(rw http.ResponseWriter) {
+	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	rw.Header().Set("X-Content-Type-Options", "nosniff")
+	rw.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(rw, "authentication service unavailable\n")
 }
 
 // newLogger returns a logger writing one text line per event to w, each

@@ -75,6 +75,20 @@ func TestLocalVerificationSetsHeadersFromHdrClaim(t *testing.T) {
 	}
 }
 
+func TestHdrValuesThatCannotBeHeadersAreDropped(t *testing.T) {
+	cfg := testConfig("http://127.0.0.1:1/validate")
+	cfg.HMACSecret = testSecret
+	m, up, _ := newTestMiddleware(t, cfg, newClock())
+	c := goodClaims()
+	c["hdr"] = map[string]any{"X-Forwarded-User": "alice\r\nX-Admin: 1", "x-forwarded-email": "alice@example.com", "X-Forwarded-Groups": []any{"a"}}
+	if rec := serve(m, request(sessionCookie(hsToken(t, c)))); rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if up.header.Get("X-Forwarded-User") != "" || up.header.Get("X-Forwarded-Email") != "alice@example.com" || up.header.Get("X-Forwarded-Groups") != "" {
+		t.Fatalf("identity headers: %v", up.header)
+	}
+}
+
 func TestLocallyVerifiedEntryExpiresAtTokenExp(t *testing.T) {
 	fa := newCompanion(t)
 	key := newTestKey(t)

@@ -1,0 +1,65 @@
+package plugin
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// FuzzServeHTTP sends the middleware arbitrary Cookie and Authorization
+// headers plus one arbitrary header: it never panics, answers only 200 or
+// forwardauth's 401, lets a request through only when it carries the valid
+// session token, and then the identity headers are exactly the token's.
+func FuzzServeHTTP(f *testing.F) {
+	key := fixedKey()
+	key.pem = ""
+	valid := edToken(f, key, goodClaims())
+	f.Add("plexgate_session="+valid, "", "X-Forwarded-User", "mallory")
+	f.Add("a=b; plexgate_session="+valid+"; c=d", "", "x_forwarded_groups", "admins")
+	f.Add("plexgate_session=\""+valid+"\"", "Bearer junk", "X-Forwarded-Email", "m@evil")
+	f.Add("plexgate_session=junk; plexgate_session="+valid, "", "X_FORWARDED_USER", "mallory")
+	f.Add("xplexgate_session="+valid, "bearer "+valid[:40], "Cookie", "plexgate_session="+valid)
+	f.Add("", "Bearer "+valid, "Authorization", "Bearer junk")
+	f.Add("plexgate_session=", "Basic YTpi", "X-Forwarded-Host", "evil.example")
+
+	fa := newCompanion(f)
+	fa.setAnswer(denyAll)
+	cfg := testConfig(fa.validateURL())
+	cfg.PublicKeys = `{"kty":"OKP","crv":"Ed25519","x":"` + enc(key.pub) + `"}`
+	m, up, _ := newTestMiddleware(f, cfg, newClock())
+	want := map[string]string{"X-Forwarded-User": "alice@example.com", "X-Forwarded-Email": "alice@example.com", "X-Forwarded-Groups": "plex-users,admins"}
+
+	f.Fuzz(func(t *testing.T, cookie, auth, name, value string) {
+		req := request("")
+		if cookie != "" {
+			req.Header["Cookie"] = []string{cookie}
+		}
+		if auth != "" {
+			req.Header["Authorization"] = []string{auth}
+		}
+		req.Header[name] = append(req.Header[name], value)
+		up.mu.Lock()
+		before := up.calls
+		up.mu.Unlock()
+		rec := serve(m, req)
+		up.mu.Lock()
+		passed, got := up.calls != before, up.header
+		up.mu.Unlock()
+		if rec.Code != http.StatusOK && rec.Code != http.StatusUnauthorized {
+			t.Fatalf("status %d", rec.Code)
+		}
+		if !passed {
+			return
+		}
+		carried := strings.Contains(cookie, valid) || strings.Contains(auth, valid) ||
+			(strings.EqualFold(name, "Cookie") || strings.EqualFold(name, "Authorization")) && strings.Contains(value, valid)
+		if !carried {
+			t.Fatalf("let through without the valid token: cookie %q auth %q %s: %q", cookie, auth, name, value)
+		}
+		for h, v := range want {
+			if g := got.Values(h); len(g) != 1 || g[0] != v {
+				t.Fatalf("identity header %s = %q, want [%q]", h, g, v)
+			}
+		}
+	})
+}
