@@ -70,6 +70,13 @@ func TestDelegationAnswersAreRelayed(t *testing.T) {
 			wantStatus: http.StatusForbidden, wantBody: "forbidden",
 		},
 		{
+			name: "503 from forwardauth is relayed, never let through",
+			answer: func(rw http.ResponseWriter, req *http.Request) {
+				http.Error(rw, "provider down", http.StatusServiceUnavailable)
+			},
+			wantStatus: http.StatusServiceUnavailable, wantBody: "provider down",
+		},
+		{
 			name: "a huge denial body is cut at 16 KiB",
 			answer: func(rw http.ResponseWriter, req *http.Request) {
 				http.Error(rw, strings.Repeat("x", 1<<20), http.StatusForbidden)
