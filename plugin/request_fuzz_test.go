@@ -30,6 +30,9 @@ func FuzzServeHTTP(f *testing.F) {
 	want := map[string]string{"X-Forwarded-User": "alice@example.com", "X-Forwarded-Email": "alice@example.com", "X-Forwarded-Groups": "plex-users,admins"}
 
 	f.Fuzz(func(t *testing.T, cookie, auth, name, value string) {
+		if !isToken(name) || !serverAccepts(cookie) || !serverAccepts(auth) || !serverAccepts(value) {
+			return // Traefik's HTTP server answers 400 before any middleware runs
+		}
 		req := request("")
 		if cookie != "" {
 			req.Header["Cookie"] = []string{cookie}
@@ -62,4 +65,15 @@ func FuzzServeHTTP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// serverAccepts reports whether Go's HTTP servers (and so Traefik) accept v
+// as a header value: no control characters other than tab.
+func serverAccepts(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
