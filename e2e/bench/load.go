@@ -177,22 +177,13 @@ func (r *loadRun) work(ctx context.Context, w *worker) error {
 	}
 	defer func() { conn.Close() }()
 	bw, br := bufio.NewWriterSize(conn, 8192), bufio.NewReaderSize(conn, 16384)
-	tokens := r.load.Tokens
 	for !r.stopped.Load() && ctx.Err() == nil {
 		n := int(r.next.Add(1) - 1)
 		if r.load.Requests > 0 && n >= r.load.Requests {
 			return nil
 		}
-		_, _ = bw.Write(r.prefix)
-		if len(tokens) > 0 {
-			_, _ = bw.WriteString(tokens[n%len(tokens)])
-			_, _ = bw.Write(r.suffix)
-		}
 		start := time.Now()
-		if err := bw.Flush(); err != nil {
-			return fmt.Errorf("bench: write: %w", err)
-		}
-		status, keep, err := readResponse(br)
+		status, keep, err := r.roundTrip(bw, br, n)
 		if err != nil {
 			return err
 		}
@@ -215,6 +206,19 @@ func (r *loadRun) work(ctx context.Context, w *worker) error {
 	return nil
 }
 
+// roundTrip sends request n and reads its answer.
+func (r *loadRun) roundTrip(bw *bufio.Writer, br *bufio.Reader, n int) (status int, keep bool, err error) {
+	_, _ = bw.Write(r.prefix)
+	if tokens := r.load.Tokens; len(tokens) > 0 {
+		_, _ = bw.WriteString(tokens[n%len(tokens)])
+		_, _ = bw.Write(r.suffix)
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, false, fmt.Errorf("bench: write: %w", err)
+	}
+	return readResponse(br)
+}
+
 // errNoLength is returned for a response this reader cannot delimit.
 var errNoLength = errors.New("bench: response has neither Content-Length nor an empty body")
 
@@ -231,13 +235,33 @@ func readResponse(br *bufio.Reader) (status int, keep bool, err error) {
 	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
 		return 0, false, fmt.Errorf("bench: bad status line %q", line)
 	}
-	length, keep := -1, true
+	length, keep, err := readHeaders(br)
+	if err != nil {
+		return 0, false, err
+	}
+	if length < 0 {
+		if status != 204 && status != 304 {
+			return 0, false, errNoLength
+		}
+		length = 0
+	}
+	if _, err := br.Discard(length); err != nil {
+		return 0, false, fmt.Errorf("bench: read body: %w", err)
+	}
+	return status, keep, nil
+}
+
+// readHeaders reads header lines up to the empty one and returns the
+// Content-Length (-1 when absent) and whether the connection stays open.
+func readHeaders(br *bufio.Reader) (length int, keep bool, err error) {
+	length, keep = -1, true
 	for {
-		if line, err = br.ReadSlice('\n'); err != nil {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
 			return 0, false, fmt.Errorf("bench: read header: %w", err)
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
-			break
+			return length, keep, nil
 		}
 		name, value, _ := bytes.Cut(line, []byte(":"))
 		value = bytes.TrimSpace(value)
@@ -250,16 +274,6 @@ func readResponse(br *bufio.Reader) (status int, keep bool, err error) {
 			keep = false
 		}
 	}
-	if length < 0 {
-		if status != 204 && status != 304 {
-			return 0, false, errNoLength
-		}
-		length = 0
-	}
-	if _, err := br.Discard(length); err != nil {
-		return 0, false, fmt.Errorf("bench: read body: %w", err)
-	}
-	return status, keep, nil
 }
 
 // merge adds up the workers' tallies.

@@ -11,6 +11,9 @@ import (
 // memoryCheckpoints is how many RSS readings the memory probe takes.
 const memoryCheckpoints = 4
 
+// warmRequests is how many requests warm each route before the first RSS reading.
+const warmRequests = 2000
+
 // MemoryResult is Traefik's resident memory while distinct sessions go
 // through route 3.
 type MemoryResult struct {
@@ -42,12 +45,8 @@ func (r *rig) probeMemory(ctx context.Context, o Options, log *slog.Logger) (Mem
 		res.TokenBytes += len(t)
 	}
 	res.TokenBytes /= max(len(r.misses), 1)
-	for _, rt := range Routes {
-		warm := Load{Addr: r.addr, Host: rt.Host(), Cookie: harness.CookieName, Tokens: []string{r.hit},
-			Conns: o.Conns, Requests: 2000}
-		if _, err := warm.Run(ctx); err != nil {
-			return res, err
-		}
+	if err := r.warm(ctx, o); err != nil {
+		return res, err
 	}
 	pid := r.traefik.Process().Pid()
 	var err error
@@ -75,4 +74,19 @@ func (r *rig) probeMemory(ctx context.Context, o Options, log *slog.Logger) (Mem
 		log.Info("memory probe", "sessions", sent+len(chunk), "rss_kib", kib, "rps", int(s.RPS()))
 	}
 	return res, nil
+}
+
+// warm sends warmRequests requests with the hit session through every route.
+func (r *rig) warm(ctx context.Context, o Options) error {
+	for _, rt := range Routes {
+		s, err := Load{Addr: r.addr, Host: rt.Host(), Cookie: harness.CookieName, Tokens: []string{r.hit},
+			Conns: o.Conns, Requests: warmRequests}.Run(ctx)
+		if err != nil {
+			return err
+		}
+		if s.Errors > 0 {
+			return fmt.Errorf("bench: warmup of route %d: %w", rt.ID, s.FirstError)
+		}
+	}
+	return nil
 }
