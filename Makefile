@@ -85,3 +85,20 @@ BENCH_FLAGS ?=
 .PHONY: bench
 bench: go-tools
 	cd e2e && go run ./cmd/bench $(BENCH_FLAGS)
+
+# make fuzz: each fuzz target for FUZZTIME (the committed corpus under testdata/fuzz
+# also runs as plain tests in make test). make soak: fixed-rate load through the real
+# Traefik for SOAKTIME, checking every decision (e2e/soak_test.go, SECURITY.md).
+FUZZTIME ?= 30s
+SOAKTIME ?= 3m
+FUZZ_TARGETS := plugin:FuzzVerifyMatchesJWT plugin:FuzzServeHTTP plugin:FuzzNew plugin:FuzzParsePublicKeys \
+	forwardauth:FuzzReturnURLCheck forwardauth:FuzzValidateRequest forwardauth:FuzzLoadConfig
+.PHONY: fuzz soak
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; echo "== $$pkg $$name ($(FUZZTIME))"; \
+		go test ./$$pkg -run "^$$name\$$" -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+	done
+
+soak: go-tools
+	cd e2e && PLEXGATE_SOAKTIME=$(SOAKTIME) go test -run '^TestSoak$$' -count 1 -v -timeout 30m .
