@@ -162,11 +162,12 @@ func routingSections(conf *dynamic.Configuration) map[string]any {
 
 // diffRouting describes every difference between two configurations' routing,
 // item by item, as JSON.
-func diffRouting(fileConf, labelConf *dynamic.Configuration) []string {
+func diffRouting(t *testing.T, fileConf, labelConf *dynamic.Configuration) []string {
+	t.Helper()
 	var diffs []string
 	fileSections, labelSections := routingSections(fileConf), routingSections(labelConf)
 	for _, kind := range slices.Sorted(maps.Keys(fileSections)) {
-		fileItems, labelItems := jsonItems(fileSections[kind]), jsonItems(labelSections[kind])
+		fileItems, labelItems := jsonItems(t, fileSections[kind]), jsonItems(t, labelSections[kind])
 		for _, name := range slices.Sorted(maps.Keys(fileItems)) {
 			got, ok := labelItems[name]
 			switch {
@@ -186,14 +187,11 @@ func diffRouting(fileConf, labelConf *dynamic.Configuration) []string {
 }
 
 // jsonItems marshals each entry of a map[string]*T to JSON.
-func jsonItems(section any) map[string]string {
-	raw, err := json.Marshal(section)
-	if err != nil {
-		panic(err) // Traefik's configuration types always marshal.
-	}
+func jsonItems(t *testing.T, section any) map[string]string {
+	t.Helper()
 	var items map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		panic(err)
+	if err := json.Unmarshal([]byte(jsonOf(t, section)), &items); err != nil {
+		t.Fatalf("re-reading %T as JSON: %v", section, err)
 	}
 	out := make(map[string]string, len(items))
 	for k, v := range items {
@@ -233,7 +231,7 @@ func TestComposeLabelsDescribeTheSameRoutingAsDynamicFiles(t *testing.T) {
 			}
 			normalizePlugins(fileConf)
 			normalizePlugins(labelConf)
-			for _, d := range diffRouting(fileConf, labelConf) {
+			for _, d := range diffRouting(t, fileConf, labelConf) {
 				t.Error(d)
 			}
 		})
