@@ -61,6 +61,8 @@ func load() (*plugins.Builder, *plugins.Manifest, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Yaegi reads the sources while NewBuilder imports them, not later.
+	defer func() { _ = os.RemoveAll(dir) }()
 	if err := copyLayout(root, filepath.Join(dir, "plugins-local", "src", moduleName)); err != nil {
 		return nil, nil, err
 	}
