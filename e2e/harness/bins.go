@@ -114,8 +114,10 @@ func (p Paths) missing(g Tool) []string {
 		if _, err := exec.LookPath("node"); err != nil {
 			problems = append(problems, "node is missing: run `apt-get install -y nodejs npm`")
 		}
-		if _, err := os.Stat(filepath.Join(p.Node(), "node_modules", "oidc-provider")); err != nil {
-			problems = append(problems, fmt.Sprintf("npm packages are missing: run `make deps` (npm ci in %s)", p.Node()))
+		for _, pkg := range []string{"oidc-provider", "playwright-core"} {
+			if _, err := os.Stat(filepath.Join(p.Node(), "node_modules", pkg)); err != nil {
+				problems = append(problems, fmt.Sprintf("npm package %s is missing: run `make deps` (npm ci in %s)", pkg, p.Node()))
+			}
 		}
 	case BrowserTools:
 		if _, err := os.Stat(p.Chromium); err != nil {

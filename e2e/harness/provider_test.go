@@ -61,7 +61,7 @@ func startTestBrowser(t *testing.T, paths Paths, dir string) *Browser {
 	return b
 }
 
-func TestProviderLoginEarnsMFAOnlyWithTheOneTimeCode(t *testing.T) {
+func TestProviderLoginEarnsMFAOnlyWithTheRightOneTimeCode(t *testing.T) {
 	paths, err := FindPaths()
 	if err != nil {
 		t.Fatal(err)
@@ -97,16 +97,22 @@ func TestProviderLoginEarnsMFAOnlyWithTheOneTimeCode(t *testing.T) {
 	}
 	t.Cleanup(p.Stop)
 	browser := startTestBrowser(t, paths, dir)
+	wrongCode, wrongPassword := Alice, Bob
+	wrongCode.OTP, wrongPassword.Password = "000000", "not-bobs-password"
 	tests := []struct {
-		user    User
-		wantAMR string
-		wantACR string
+		name     string
+		user     User
+		wantAMR  string // "" means the login must be refused
+		wantACR  string
+		wantText string
 	}{
-		{Alice, `["pwd","mfa"]`, "urn:okta:loa:2fa:any"},
-		{Bob, `["pwd"]`, "urn:okta:loa:1fa:pwd"},
+		{"password and code", Alice, `["pwd","mfa"]`, "urn:okta:loa:2fa:any", "callback reached"},
+		{"password only", Bob, `["pwd"]`, "urn:okta:loa:1fa:pwd", "callback reached"},
+		{"wrong code", wrongCode, "", "", "That code is not valid."},
+		{"wrong password", wrongPassword, "", "", "wrong username or password"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.user.Username, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			verifier := "verifier-" + strings.Repeat(tt.user.Username, 12)
 			sum := sha256.Sum256([]byte(verifier))
 			auth := p.Issuer + "/v1/authorize?" + url.Values{
@@ -118,8 +124,14 @@ func TestProviderLoginEarnsMFAOnlyWithTheOneTimeCode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if last := res.Steps[1]; !strings.Contains(last.Text, "callback reached") {
-				t.Fatalf("login ended at %s: %q", last.URL, last.Text)
+			if last := res.Steps[1]; !strings.Contains(last.Text, tt.wantText) {
+				t.Fatalf("login ended at %s: %q, want %q", last.URL, last.Text, tt.wantText)
+			}
+			if tt.wantAMR == "" {
+				if len(codes) != 0 {
+					t.Fatal("a refused login reached the callback")
+				}
+				return
 			}
 			claims, err := idTokenClaims(t.Context(), p, client, <-codes, verifier)
 			if err != nil {
