@@ -53,7 +53,8 @@ type Config struct {
 
 	// HMACSecret is the HS256 secret shared with forwardauth, at least 32
 	// bytes. Prefer HMACSecretFile, which keeps the secret out of the
-	// dynamic configuration. Default "" (HS256 disabled).
+	// dynamic configuration. An HS256 token's "kid" is not used: there is
+	// one secret. Default "" (HS256 disabled).
 	HMACSecret string `json:"hmacSecret,omitempty"`
 
 	// HMACSecretFile is a file holding the HS256 secret; one trailing

@@ -14,7 +14,6 @@ import (
 // definition, rebuilt by Traefik on every configuration reload.
 type Middleware struct {
 	next       http.Handler
-	name       string
 	cookieName string
 	identity   *identityHeaders
 	cache      *cache
@@ -61,7 +60,6 @@ func newMiddleware(next http.Handler, config *Config, name string, opts options)
 	client := newClient(s.timeout)
 	m := &Middleware{
 		next:       next,
-		name:       name,
 		cookieName: s.cookieName,
 		identity:   newIdentityHeaders(s.responseHeaders),
 		cache:      newCache(s.cacheMax, s.cacheTTL),
@@ -97,9 +95,10 @@ func newVerifier(s *settings, client *http.Client, opts options) *verifier {
 // allowed it; otherwise it answers with forwardauth's denial or 503.
 //
 // The hit path is written out here rather than split into helpers on
-// purpose: under Yaegi a call to an interpreted function costs about 1 µs
-// and a method call several µs (measured), against a 2 µs budget for a
-// whole hit. Only standard-library calls, which run compiled, remain.
+// purpose: under Yaegi v0.16.1 a call to an interpreted function costs 5
+// allocations and a method call 27 (measured, about 1 and 5 µs on the
+// loaded test machine), against a 2 µs budget for a whole hit. Only
+// standard-library calls, which run compiled, remain.
 func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	header, lengths, normalized := req.Header, m.identity.lengths, m.identity.normalized
 	for key := range header {
