@@ -59,6 +59,11 @@ func FuzzServeHTTP(f *testing.F) {
 		if !carried {
 			t.Fatalf("let through without the valid token: cookie %q auth %q %s: %q", cookie, auth, name, value)
 		}
+		for h := range got {
+			if _, isWanted := want[h]; !isWanted && m.identity.normalized[normalizeHeader(h)] {
+				t.Fatalf("client-sent %s reached the upstream", h)
+			}
+		}
 		for h, v := range want {
 			if g := got.Values(h); len(g) != 1 || g[0] != v {
 				t.Fatalf("identity header %s = %q, want [%q]", h, g, v)
