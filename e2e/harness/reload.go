@@ -1,0 +1,142 @@
+package harness
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// reloadThrottle replaces Traefik's providersThrottleDuration (2s) in the
+// reload instance, so that a hundred reloads take seconds, not minutes.
+const reloadThrottle = "100ms"
+
+// RestartProvider stops the OpenID provider and starts it again on the same
+// port with the same client and users. The new process generates a new
+// signing key, so a restart is also a key rotation at the provider.
+func (s *Stack) RestartProvider(ctx context.Context) error {
+	s.Provider.Stop()
+	p, err := StartProvider(ctx, s.Paths, s.RunDir, s.Ports.Provider, s.Client, []User{Alice, Mallory, Bob})
+	if err != nil {
+		return err
+	}
+	s.Provider = p
+	s.stops = append(s.stops, p.Stop)
+	return nil
+}
+
+// ReloadTraefik is a second Traefik in front of the same forwardauth and
+// stand-in Plex whose file provider reads a private copy of dynamic/, so
+// that a test can rewrite its dynamic configuration. It has no ACME
+// certificate (its routers use the default TLS options instead of the ACME
+// resolver): it serves Traefik's default certificate.
+type ReloadTraefik struct {
+	*Traefik
+	// DynamicDir is the directory its file provider watches.
+	DynamicDir string
+	// WebsecurePort and MetricsPort are its websecure and metrics entrypoints.
+	WebsecurePort, MetricsPort int
+}
+
+// StartReloadTraefik starts a ReloadTraefik next to the stack's parts.
+func (s *Stack) StartReloadTraefik(ctx context.Context) (*ReloadTraefik, error) {
+	dir := filepath.Join(s.RunDir, "traefik-reload")
+	dyn := filepath.Join(dir, "dynamic")
+	// Without ACME: an order per reload would only load Pebble.
+	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn, "certResolver: letsencrypt", "options: default"); err != nil {
+		return nil, err
+	}
+	if err := copyPlugin(s.Paths.Root, filepath.Join(dir, "plugins-local", "src", pluginModule)); err != nil {
+		return nil, err
+	}
+	cfg := TraefikConfig{CAServer: s.Pebble.DirectoryURL, CACertificates: s.Pebble.ListenerCA, Env: s.dynamicEnv()}
+	if err := freePorts(&cfg.WebPort, &cfg.WebsecurePort, &cfg.PlexPort, &cfg.MetricsPort); err != nil {
+		return nil, err
+	}
+	static, err := staticConfig(s.Paths, dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.Replace(string(static), "directory: "+filepath.Join(s.Paths.Root, "dynamic"), "directory: "+dyn, 1)
+	text = strings.Replace(text, "\nproviders:\n", "\nproviders:\n  providersThrottleDuration: "+reloadThrottle+"\n", 1)
+	staticPath := filepath.Join(dir, "traefik.yml")
+	if err := os.WriteFile(staticPath, []byte(text), 0o600); err != nil {
+		return nil, fmt.Errorf("harness: reload traefik config: %w", err)
+	}
+	env := []string{"LEGO_CA_CERTIFICATES=" + cfg.CACertificates}
+	for k, v := range cfg.Env {
+		env = append(env, k+"="+v)
+	}
+	proc, err := StartProcess(ProcessSpec{Name: "traefik-reload", Path: s.Paths.Traefik(),
+		Args: []string{"--configFile=" + staticPath}, Dir: dir, Env: env, LogDir: s.RunDir})
+	if err != nil {
+		return nil, err
+	}
+	t := &ReloadTraefik{Traefik: &Traefik{Dir: dir, proc: proc}, DynamicDir: dyn, WebsecurePort: cfg.WebsecurePort, MetricsPort: cfg.MetricsPort}
+	ping := "http://127.0.0.1:" + strconv.Itoa(cfg.MetricsPort) + "/ping"
+	err = proc.WaitUntil(ctx, traefikStartTimeout, "answer "+ping, func(ctx context.Context) error {
+		_, err := httpGet(ctx, &http.Client{Timeout: 2 * time.Second}, ping)
+		return err
+	})
+	if err != nil {
+		proc.Stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+// URL is https://host:<its websecure port>path.
+func (t *ReloadTraefik) URL(host, path string) string {
+	return "https://" + host + ":" + strconv.Itoa(t.WebsecurePort) + path
+}
+
+// Client dials every name on 127.0.0.1 and accepts Traefik's default
+// certificate (this instance has no ACME certificate); it follows no
+// redirects.
+func (t *ReloadTraefik) Client() *http.Client {
+	return &http.Client{
+		Timeout: clientTimeout,
+		Transport: &http.Transport{
+			DialContext:     DialLoopback,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, // test-only: default certificate
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Metrics scrapes its Prometheus endpoint.
+func (t *ReloadTraefik) Metrics(ctx context.Context) (Metrics, error) {
+	return ReadMetrics(ctx, "http://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(t.MetricsPort))+"/metrics")
+}
+
+// copyDir copies the regular files of src into dst, replacing old with
+// new in each.
+func copyDir(src, dst, old, new string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
+		data = []byte(strings.ReplaceAll(string(data), old, new))
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
+	}
+	return nil
+}
