@@ -18,6 +18,7 @@ type composeFile struct {
 // and environment accept both of Compose's forms (mapping or "KEY=value" list).
 type composeService struct {
 	Command     []string    `yaml:"command"`
+	Ports       []string    `yaml:"ports"`
 	Environment composeDict `yaml:"environment"`
 	Labels      composeDict `yaml:"labels"`
 }

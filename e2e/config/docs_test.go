@@ -86,3 +86,24 @@ func TestEveryTemplateVariableIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Copying .env.example unchanged must give the same setup as no .env at all.
+func TestEnvExampleValuesAreTheDefaults(t *testing.T) {
+	raw, err := os.ReadFile(repoPath("examples/.env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		def, known := variables[name]
+		if !known || value == "" {
+			continue
+		}
+		if value != def {
+			t.Errorf(".env.example sets %s=%s, but the default is %s", name, value, def)
+		}
+	}
+}

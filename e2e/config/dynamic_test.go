@@ -249,3 +249,14 @@ func TestDynamicDirectoryHoldsOnlyTemplatedYAML(t *testing.T) {
 		}
 	}
 }
+
+// The tests' variables table (and so .env.example) holds the real defaults:
+// setting every variable to it renders the same configuration as leaving all
+// of them unset.
+func TestVariableDefaultsMatchTheTemplates(t *testing.T) {
+	unset := jsonOf(t, mustLoadDynamic(t, nil))
+	set := jsonOf(t, mustLoadDynamic(t, variables))
+	if unset != set {
+		t.Errorf("dynamic/ with every variable at its documented default differs from dynamic/ with none set:\n unset: %s\n set:   %s", unset, set)
+	}
+}

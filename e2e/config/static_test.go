@@ -122,3 +122,21 @@ func TestComposeTraefikCommandMatchesStaticFile(t *testing.T) {
 			jsonOf(t, fileWithoutFileProvider), jsonOf(t, fromFlags))
 	}
 }
+
+func TestComposePublishesThePublicEntrypointsAndNotMetrics(t *testing.T) {
+	compose := loadCompose(t, composeEnv(nil))
+	published := map[string]bool{}
+	for _, p := range compose.Services["traefik"].Ports {
+		published[p] = true
+	}
+	for _, want := range []string{"80:80", "443:443", "32400:32400"} {
+		if !published[want] {
+			t.Errorf("compose traefik does not publish %s", want)
+		}
+	}
+	for p := range published {
+		if strings.HasSuffix(p, ":8082") && !strings.HasPrefix(p, "127.0.0.1:") {
+			t.Errorf("compose traefik publishes the metrics entrypoint beyond loopback: %s", p)
+		}
+	}
+}
