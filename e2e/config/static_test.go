@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -137,6 +138,47 @@ func TestComposePublishesThePublicEntrypointsAndNotMetrics(t *testing.T) {
 	for p := range published {
 		if strings.HasSuffix(p, ":8082") && !strings.HasPrefix(p, "127.0.0.1:") {
 			t.Errorf("compose traefik publishes the metrics entrypoint beyond loopback: %s", p)
+		}
+	}
+}
+
+// siteLines are the static-configuration lines a site changes (and the
+// end-to-end harness replaces textually), as listed at the top of each file.
+var siteLines = []string{
+	`address: ":80"`,
+	`address: ":443"`,
+	`address: ":32400"`,
+	`address: ":8082"`,
+	`email: admin@example.com`,
+	`storage: /letsencrypt/acme.json`,
+	`caServer: https://acme-v02.api.letsencrypt.org/directory`,
+	`directory: /etc/traefik/dynamic`,
+}
+
+func TestSiteValuesAppearOnceOnTheirOwnLine(t *testing.T) {
+	for _, name := range []string{"static/traefik.yml", "static/traefik.local.yml"} {
+		raw, err := os.ReadFile(repoPath(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		header := map[string]bool{}
+		for _, line := range strings.Split(string(raw), "\n") {
+			trimmed := strings.TrimSpace(line)
+			count[trimmed]++
+			for _, site := range siteLines {
+				if strings.HasPrefix(trimmed, "#") && strings.Contains(trimmed, site) {
+					header[site] = true
+				}
+			}
+		}
+		for _, site := range siteLines {
+			if count[site] != 1 {
+				t.Errorf("%s: site line %q appears %d times, want exactly once", name, site, count[site])
+			}
+			if !header[site] {
+				t.Errorf("%s: site line %q is not listed in the comment at the top", name, site)
+			}
 		}
 	}
 }
