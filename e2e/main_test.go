@@ -57,7 +57,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	fmt.Fprintln(os.Stderr, "e2e: stack running; logs in", runDir)
-	return m.Run()
+	code := m.Run()
+	if code == 0 && os.Getenv("PLEXGATE_E2E_KEEP") == "" {
+		stack.Stop()
+		os.RemoveAll(runDir) // kept when a test failed, or with PLEXGATE_E2E_KEEP=1
+	}
+	return code
 }
 
 // stopOnSignal stops the stack when the test binary is interrupted.
