@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,6 +40,28 @@ func (res *Results) writeHeader(b *strings.Builder, chart string) {
 		fmt.Fprintf(b, "| note | %s |\n", o.Note)
 	}
 	b.WriteString("\n")
+	if busy(m.LoadBefore) || busy(m.LoadAfter) {
+		fmt.Fprintf(b, "**Measured on a busy machine**: the 1-minute load average was %s before and %s after the run "+
+			"(quiet means below %.1f on %d CPUs). Other work took CPU time in bursts, so req/s and their ratios drift "+
+			"from round to round; the CPU time per request below is the steadier figure.\n\n",
+			firstField(m.LoadBefore), firstField(m.LoadAfter), quietLoad, m.CPUs)
+	}
+}
+
+// quietLoad is the 1-minute load average under which a run counts as quiet.
+const quietLoad = 1.5
+
+// busy reports whether a /proc/loadavg triple's first figure is quietLoad or more.
+func busy(loadavg string) bool {
+	v, err := strconv.ParseFloat(firstField(loadavg), 64)
+	return err == nil && v >= quietLoad
+}
+
+func firstField(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 func (res *Results) writeTable(b *strings.Builder) {

@@ -138,3 +138,21 @@ func TestCPURatioIsTheInverseRatioOfCostPerRequest(t *testing.T) {
 		t.Errorf("targets by CPU: %+v", targets)
 	}
 }
+
+func TestMarkdownWarnsWhenTheMachineWasBusy(t *testing.T) {
+	tests := []struct {
+		before, after string
+		warn          bool
+	}{{"0.20 0.30 0.40", "0.90 0.50 0.40", false}, {"3.10 2.00 1.00", "0.90 0.50 0.40", true}, {"0.20 0.30 0.40", "1.50 0.50 0.40", true}}
+	for _, tt := range tests {
+		res := fakeResults([6]float64{1000, 960, 300, 950, 200, 300}, boundedMemory())
+		res.Machine.LoadBefore, res.Machine.LoadAfter = tt.before, tt.after
+		var b bytes.Buffer
+		if err := res.WriteMarkdown(&b, "chart.svg"); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "**Measured on a busy machine**"); got != tt.warn {
+			t.Errorf("load %s / %s: warning %t, want %t", tt.before, tt.after, got, tt.warn)
+		}
+	}
+}
