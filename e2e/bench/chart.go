@@ -10,9 +10,9 @@ import (
 
 // Chart layout, in SVG user units.
 const (
-	chartWidth   = 960
+	chartWidth   = 1000
 	chartLabelW  = 270
-	chartBarMaxW = 420
+	chartBarMaxW = 380
 	chartRowH    = 40
 	chartTop     = 56
 )
@@ -55,10 +55,13 @@ func (res *Results) drawRow(b *strings.Builder, i int, rr RouteResult, top float
 		html.EscapeString(fmt.Sprintf("%d. %s", rr.Route.ID, rr.Route.What)))
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.1f" height="26" fill="%s"/>`+"\n",
 		chartLabelW, y+4, scale(rr.RPS()), barColors[rr.Route.ID])
+	right := rr.RPS()
 	for _, m := range rr.Rounds {
 		x := float64(chartLabelW) + scale(m.RPS)
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black" stroke-width="1.5"/>`+"\n", x, y+1, x, y+33)
+		right = math.Max(right, m.RPS)
 	}
-	fmt.Fprintf(b, `<text x="%.1f" y="%d">%s</text>`+"\n", float64(chartLabelW)+scale(rr.RPS())+8, y+21,
-		html.EscapeString(fmt.Sprintf("%.0f/s  %.2f× r1  p99 %s", rr.RPS(), res.Ratio(rr.Route.ID, 1), ms(rr.P99()))))
+	fmt.Fprintf(b, `<text x="%.1f" y="%d">%s</text>`+"\n", float64(chartLabelW)+scale(right)+8, y+21,
+		html.EscapeString(fmt.Sprintf("%.0f/s · %.2f× r1 · p99 %s · %s CPU/req", rr.RPS(), res.Ratio(rr.Route.ID, 1),
+			ms(rr.P99()), us(rr.CPU().Total))))
 }
