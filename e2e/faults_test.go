@@ -26,7 +26,9 @@ func validateDirect(t *testing.T, session string) *http.Response {
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, stack.Forwardauth.URL+"/validate", nil)
 	req.Header = http.Header{"X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"},
 		"X-Forwarded-Host": {harness.PlexHost}, "X-Forwarded-Uri": {"/web"}, "Cookie": {harness.CookieName + "=" + session}}
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("/validate: %v", err)
 	}
@@ -221,4 +223,85 @@ func hammerUnauthenticated(t *testing.T, rt *harness.ReloadTraefik) (stop func()
 		return fmt.Sprintf("unauthenticated requests during reloads by status: %v", statuses)
 	}
 	return stop, summary
+}
+
+func TestSigningKeyRotationKeepsSessionsThenRefusesTheRemovedKey(t *testing.T) {
+	old := signIn(t, harness.Alice)
+	next, err := stack.NewForwardauthKey(t.Context(), "session-next.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := stack.RestartForwardauthWithKeys(ctx, stack.ForwardauthKey(), nil); err != nil {
+			t.Errorf("restoring forwardauth's key: %v", err)
+		}
+	})
+	// A new signing key, the old one kept for verification: nobody is logged out.
+	if err := stack.RestartForwardauthWithKeys(t.Context(), next, []string{stack.ForwardauthKey()}); err != nil {
+		t.Fatal(err)
+	}
+	if resp := validateDirect(t, old); resp.StatusCode != http.StatusOK {
+		t.Fatalf("session of the old key while it is kept: /validate status %d", resp.StatusCode)
+	}
+	fresh := unseenSession(t, harness.Alice)
+	if resp := validateDirect(t, fresh); resp.StatusCode != http.StatusOK {
+		t.Fatalf("session of the new key: /validate status %d", resp.StatusCode)
+	}
+	if r := get(t, stack.PlexURL("/web/index.html"), withSession(fresh, nil)); r.status != http.StatusOK || !strings.Contains(r.body, harness.Alice.Email) {
+		t.Fatalf("session of the new key through Traefik: status %d", r.status)
+	}
+	// The old key removed: its sessions are refused, the new ones still work.
+	if err := stack.RestartForwardauthWithKeys(t.Context(), next, nil); err != nil {
+		t.Fatal(err)
+	}
+	if resp := validateDirect(t, old); resp.StatusCode == http.StatusOK {
+		t.Fatal("session of the removed key still allowed by /validate")
+	}
+	if resp := validateDirect(t, fresh); resp.StatusCode != http.StatusOK {
+		t.Fatalf("session of the new key after the removal: /validate status %d", resp.StatusCode)
+	}
+}
+
+func TestHugeOrNumerousHeadersThroughTraefikGetClean4xx(t *testing.T) {
+	manyCookies := strings.Repeat(harness.CookieName+"="+strings.Repeat("A", 4000)+"; ", 100) // 400 KB of same-named cookies
+	tests := []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		// Over forwardauth's 64 KB header limit: its 431 is relayed.
+		{"100 same-named 4 KB cookies", http.Header{"Cookie": {manyCookies}, "Accept": {"text/html"}}, http.StatusRequestHeaderFieldsTooLarge},
+		{"15 same-named 4 KB cookies", http.Header{"Cookie": {manyCookies[:15*(len(manyCookies)/100)]}, "Accept": {"text/html"}}, http.StatusFound},
+		{"one 2 MB header", http.Header{"X-Big": {strings.Repeat("B", 2<<20)}}, http.StatusRequestHeaderFieldsTooLarge},
+		{"5000 headers", func() http.Header {
+			h := http.Header{}
+			for i := 0; i < 5000; i++ {
+				h.Set(fmt.Sprintf("X-H-%d", i), "v")
+			}
+			return h
+		}(), http.StatusFound},
+	}
+	// HTTP/1.1, as most Plex apps speak it (an HTTP/2 client refuses by
+	// itself to send more than the server's advertised header list size).
+	client := stack.HTTPClient()
+	tr := client.Transport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = false
+	tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	client.Transport = tr
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := len(stack.Plex.Requests())
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, stack.PlexURL("/web/index.html"), nil)
+			req.Header = tt.header
+			status, _, _, err := do(client, req)
+			if err != nil || status != tt.want {
+				t.Fatalf("status %d (%v), want %d", status, err, tt.want)
+			}
+			if plexSaw(seen, "/") {
+				t.Fatal("the request reached Plex")
+			}
+		})
+	}
 }

@@ -3,10 +3,12 @@ package harness
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,8 +36,7 @@ func (s *Stack) RestartProvider(ctx context.Context) error {
 // ReloadTraefik is a second Traefik in front of the same forwardauth and
 // stand-in Plex whose file provider reads a private copy of dynamic/, so
 // that a test can rewrite its dynamic configuration. It has no ACME
-// certificate (its routers use the default TLS options instead of the ACME
-// resolver): it serves Traefik's default certificate.
+// certificate: it serves Traefik's default one.
 type ReloadTraefik struct {
 	*Traefik
 	// DynamicDir is the directory its file provider watches.
@@ -48,8 +49,9 @@ type ReloadTraefik struct {
 func (s *Stack) StartReloadTraefik(ctx context.Context) (*ReloadTraefik, error) {
 	dir := filepath.Join(s.RunDir, "traefik-reload")
 	dyn := filepath.Join(dir, "dynamic")
-	// Without ACME: an order per reload would only load Pebble.
-	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn, "certResolver: letsencrypt", "options: default"); err != nil {
+	// Its ACME orders fail (Pebble validates on the stack's own Traefik):
+	// it serves Traefik's default certificate, and logs the failures.
+	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn); err != nil {
 		return nil, err
 	}
 	if err := copyPlugin(s.Paths.Root, filepath.Join(dir, "plugins-local", "src", pluginModule)); err != nil {
@@ -115,9 +117,8 @@ func (t *ReloadTraefik) Metrics(ctx context.Context) (Metrics, error) {
 	return ReadMetrics(ctx, "http://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(t.MetricsPort))+"/metrics")
 }
 
-// copyDir copies the regular files of src into dst, replacing old with
-// new in each.
-func copyDir(src, dst, old, new string) error {
+// copyDir copies the regular files of src into dst.
+func copyDir(src, dst string) error {
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		return fmt.Errorf("harness: %w", err)
@@ -133,10 +134,51 @@ func copyDir(src, dst, old, new string) error {
 		if err != nil {
 			return fmt.Errorf("harness: %w", err)
 		}
-		data = []byte(strings.ReplaceAll(string(data), old, new))
 		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644); err != nil {
 			return fmt.Errorf("harness: %w", err)
 		}
 	}
 	return nil
+}
+
+// NewForwardauthKey writes a fresh Ed25519 signing key (forwardauth
+// -genkey) to name in the run directory and returns its path.
+func (s *Stack) NewForwardauthKey(ctx context.Context, name string) (string, error) {
+	key, err := exec.CommandContext(ctx, s.Forwardauth.binary, "-genkey").Output()
+	if err != nil {
+		return "", fmt.Errorf("harness: forwardauth -genkey: %w", err)
+	}
+	path := filepath.Join(s.RunDir, name)
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return "", fmt.Errorf("harness: %w", err)
+	}
+	return path, nil
+}
+
+// ForwardauthKey is the signing key the stack started with.
+func (s *Stack) ForwardauthKey() string { return filepath.Join(s.RunDir, "session.pem") }
+
+// RestartForwardauthWithKeys rewrites forwardauth's config to sign with
+// signing and also accept verification, then restarts it.
+func (s *Stack) RestartForwardauthWithKeys(ctx context.Context, signing string, verification []string) error {
+	f := s.Forwardauth
+	data, err := os.ReadFile(f.configPath)
+	if err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	var conf map[string]any
+	if err := json.Unmarshal(data, &conf); err != nil {
+		return fmt.Errorf("harness: forwardauth config: %w", err)
+	}
+	session, _ := conf["session"].(map[string]any)
+	if session == nil {
+		return fmt.Errorf("harness: forwardauth config has no session section")
+	}
+	session["signing_key_file"], session["verification_key_files"] = signing, verification
+	data, _ = json.MarshalIndent(conf, "", "  ")
+	if err := os.WriteFile(f.configPath, data, 0o600); err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	f.Stop()
+	return f.Start(ctx)
 }
