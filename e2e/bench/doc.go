@@ -1,4 +1,4 @@
-// Package bench measures plexgate through the real Traefik binary: six
+// Package bench measures plexgate through the real Traefik binary: seven
 // routers on one plain-HTTP entrypoint, all in front of the same small
 // upstream, driven by a keep-alive HTTP/1.1 load generator in rounds so that
 // machine drift shows. It writes bench/RESULTS.md and bench/chart.svg.
@@ -10,7 +10,9 @@
 //  3. the plugin, local-verify misses (more distinct sessions than the cache holds);
 //  4. the plugin in delegate mode (no local key), cache hits after the first request;
 //  5. Traefik's forwardAuth → forwardauth /validate;
-//  6. Traefik's forwardAuth → a null auth server that answers 200 at once.
+//  6. Traefik's forwardAuth → a null auth server that answers 200 at once;
+//  7. (diagnostic) an empty Yaegi plugin that only calls the next handler:
+//     what Traefik's plugin machinery costs any plugin.
 //
 // cmd/bench wires it; the README in bench/ explains the method.
 package bench

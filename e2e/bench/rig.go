@@ -121,6 +121,9 @@ func (r *rig) startTraefik(ctx context.Context, paths harness.Paths, runDir stri
 	if err := os.WriteFile(site.DynamicFile, DynamicConfig(site), 0o600); err != nil {
 		return fmt.Errorf("bench: dynamic config: %w", err)
 	}
+	if err := writeFloorPlugin(filepath.Join(runDir, "traefik")); err != nil {
+		return err
+	}
 	pingURL := "http://127.0.0.1:" + strconv.Itoa(ping) + "/ping"
 	r.traefik, err = harness.StartTraefikStatic(ctx, paths, runDir, "traefik", StaticConfig(site), pingURL)
 	r.addr = "127.0.0.1:" + strconv.Itoa(entry)

@@ -22,7 +22,8 @@ type Route struct {
 // that forwardauth accepts it as an original URL.
 func (r Route) Host() string { return r.Name + "." + harness.Domain }
 
-// Routes are the six routes, in the order.
+// Routes are the six routes in its order, then route 7, a
+// diagnostic one: an empty Yaegi middleware (see floorFiles).
 var Routes = []Route{
 	{1, "noauth", "no authentication"},
 	{2, "plugin-hit", "plugin, cache hit"},
@@ -30,6 +31,7 @@ var Routes = []Route{
 	{4, "plugin-delegate", "plugin, delegate mode (hits)"},
 	{5, "forwardauth", "forwardAuth → forwardauth"},
 	{6, "nullauth", "forwardAuth → null server"},
+	{7, "yaegi-floor", "empty Yaegi plugin (diagnostic)"},
 }
 
 // Site is where the benchmark's parts listen, for the Traefik configuration.
@@ -64,7 +66,8 @@ func StaticConfig(s Site) []byte {
 		"ping":      map[string]any{"entryPoint": "ping"},
 		"providers": map[string]any{"file": map[string]any{"filename": s.DynamicFile}},
 		"experimental": map[string]any{"localPlugins": map[string]any{
-			"plexgate": map[string]any{"moduleName": "github.com/plexgate/plexgate"},
+			"plexgate":   map[string]any{"moduleName": "github.com/plexgate/plexgate"},
+			"benchfloor": map[string]any{"moduleName": floorModule},
 		}},
 	}
 	if s.PprofPort != 0 {
@@ -122,6 +125,7 @@ func middlewares(s Site) map[string]any {
 		"plugin-delegate": plugin(nil),
 		"forwardauth":     forwardAuth(validate),
 		"nullauth":        forwardAuth(s.NullAuthURL),
+		"yaegi-floor":     map[string]any{"plugin": map[string]any{"benchfloor": map[string]any{}}},
 	}
 }
 
