@@ -80,7 +80,7 @@ demo: deps
 	cd e2e && go run ./cmd/demo
 
 # make bench: six routes through the real Traefik (no auth, plexgate plugin hit/miss/delegate,
-# forwardAuth → forwardauth, forwardAuth → null server); writes bench/RESULTS.md and
+# forwardAuth → forwardauth, forwardAuth → null server, an empty Yaegi plugin); writes bench/RESULTS.md and
 # bench/chart.svg (about 5 minutes). BENCH_FLAGS adds flags, e.g. BENCH_FLAGS="-duration 3s -pprof".
 BENCH_FLAGS ?=
 .PHONY: bench

@@ -1,6 +1,7 @@
-// Command bench measures plexgate through the real Traefik: six routes
+// Command bench measures plexgate through the real Traefik: seven routes
 // (no auth, plugin hit, plugin local-verify misses, plugin delegate mode,
-// forwardAuth → forwardauth, forwardAuth → null server) to one upstream,
+// forwardAuth → forwardauth, forwardAuth → null server, and an empty Yaegi
+// plugin for diagnosis) to one upstream,
 // and writes bench/RESULTS.md and bench/chart.svg. `make bench` runs it.
 //
 // Usage (in e2e/):
@@ -41,7 +42,7 @@ func parseArgs(args []string, stderr io.Writer) (*command, error) {
 	fs.IntVar(&c.opts.Conns, "conns", c.opts.Conns, "keep-alive connections")
 	fs.DurationVar(&c.opts.Duration, "duration", c.opts.Duration, "measuring time per route and round")
 	fs.DurationVar(&c.opts.Warmup, "warmup", c.opts.Warmup, "unmeasured warmup before each measurement")
-	fs.IntVar(&c.opts.Rounds, "rounds", c.opts.Rounds, "rounds over the six routes")
+	fs.IntVar(&c.opts.Rounds, "rounds", c.opts.Rounds, "rounds over the routes")
 	fs.IntVar(&c.opts.Sessions, "sessions", c.opts.Sessions, "distinct sessions sent through route 3")
 	fs.IntVar(&c.opts.CacheEntries, "cache", c.opts.CacheEntries, "route 3's CacheMaxEntries")
 	fs.BoolVar(&c.opts.Pprof, "pprof", false, "serve Traefik's /debug/pprof/ (URL in the log)")
