@@ -33,6 +33,7 @@ func TestBrowserSignInReachesPlexAndLaterRequestsSkipValidate(t *testing.T) {
 	if session == "" {
 		t.Fatalf("no session cookie %s in the browser: %+v", harness.CookieName, res.Cookies)
 	}
+	noteSecret("a session token", session)
 
 	before, err := stack.ForwardauthMetrics(t.Context())
 	if err != nil {

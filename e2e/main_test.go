@@ -57,9 +57,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	fmt.Fprintln(os.Stderr, "e2e: stack running; logs in", runDir)
+	noteStackSecrets(stack)
 	code := m.Run()
+	stack.Stop() // flushes every log
+	if leaks, err := secretsInLogs(runDir); err != nil || len(leaks) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: FAIL: secrets in the logs of %s: %v %v\n", runDir, leaks, err)
+		code = 1
+	}
 	if code == 0 && os.Getenv("PLEXGATE_E2E_KEEP") == "" {
-		stack.Stop()
 		os.RemoveAll(runDir) // kept when a test failed, or with PLEXGATE_E2E_KEEP=1
 	}
 	return code
@@ -136,6 +141,7 @@ func signIn(t *testing.T, user harness.User) string {
 		t.Fatalf("no %s cookie after signing in as %s; page %s: %.300q", harness.CookieName, user.Username, res.Steps[1].URL, res.Steps[1].Text)
 	}
 	sessions[user.Username] = s
+	noteSecret(user.Username+"'s session token", s)
 	return s
 }
 

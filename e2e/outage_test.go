@@ -28,6 +28,7 @@ func unseenSession(t *testing.T, user harness.User) string {
 	if s == "" {
 		t.Fatal("no session cookie after signing in on the auth host")
 	}
+	noteSecret("a session token", s)
 	return s
 }
 
