@@ -273,3 +273,30 @@ func TestNumerousCookiesAreBounded(t *testing.T) {
 		t.Fatalf("1 MB cookie: status %d, want forwardauth's 401", rec.Code)
 	}
 }
+
+func TestLeewayBoundsClockSkew(t *testing.T) {
+	key := newTestKey(t)
+	tests := []struct {
+		name   string
+		claims map[string]any
+		local  bool // verified locally (else delegated, and refused here)
+	}{
+		{"expired 29s ago, within the 30s leeway", withClaim("exp", testNow.Add(-29*time.Second).Unix()), true},
+		{"expired 31s ago, beyond the leeway", withClaim("exp", testNow.Add(-31*time.Second).Unix()), false},
+		{"valid from 29s ahead, within the leeway", withClaim("nbf", testNow.Add(29*time.Second).Unix()), true},
+		{"valid from 31s ahead, beyond the leeway", withClaim("nbf", testNow.Add(31*time.Second).Unix()), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fa := newCompanion(t)
+			fa.setAnswer(denyAll)
+			cfg := testConfig(fa.validateURL())
+			cfg.PublicKeys = key.pem
+			m, up, _ := newTestMiddleware(t, cfg, newClock())
+			rec := serve(m, request(sessionCookie(edToken(t, key, tt.claims))))
+			if got := rec.Code == http.StatusOK && up.calls == 1; got != tt.local {
+				t.Fatalf("status %d, upstream calls %d; want allowed=%v", rec.Code, up.calls, tt.local)
+			}
+		})
+	}
+}
