@@ -33,8 +33,8 @@ func (res *Results) writeHeader(b *strings.Builder, chart string) {
 	fmt.Fprintf(b, "| load average (1, 5, 15 min) | before %s, after %s |\n", m.LoadBefore, m.LoadAfter)
 	fmt.Fprintf(b, "| Go | %s (bench), %s (Traefik) |\n", m.GoVersion, m.TraefikGo)
 	fmt.Fprintf(b, "| Traefik | %s, plain HTTP entrypoint on 127.0.0.1, no access log, log level ERROR |\n", m.Traefik)
-	fmt.Fprintf(b, "| load | %d keep-alive HTTP/1.1 connections, %d rounds × 6 routes × %s (after %s warmup each), routes interleaved |\n",
-		o.Conns, o.Rounds, o.Duration, o.Warmup)
+	fmt.Fprintf(b, "| load | %d keep-alive HTTP/1.1 connections, %d rounds × %d routes × %s (after %s warmup each), routes interleaved |\n",
+		o.Conns, o.Rounds, len(res.Routes), o.Duration, o.Warmup)
 	fmt.Fprintf(b, "| route 3 | %d distinct sessions cycled, CacheMaxEntries %d |\n", o.Sessions, o.CacheEntries)
 	if o.Note != "" {
 		fmt.Fprintf(b, "| note | %s |\n", o.Note)
