@@ -23,6 +23,9 @@ type delegator struct {
 	requestHeaders []string // canonical names passed on besides Cookie and Authorization
 }
 
+// idleConnTimeout is how long an idle connection to forwardauth is kept.
+const idleConnTimeout = 15 * time.Second
+
 // newClient returns the instance's own HTTP client: its own transport (no
 // proxy from the environment, so cookies go straight to forwardauth), the
 // timeout on every call, and redirects returned instead of followed.
@@ -34,9 +37,12 @@ func newClient(timeout time.Duration) *http.Client {
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialer.DialContext(ctx, network, addr)
 		},
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 32,
+		// Short, because Traefik never closes a replaced instance: after a
+		// reload the old instance's idle connections (and their goroutines)
+		// linger until this timeout. Reconnecting to forwardauth is cheap.
+		IdleConnTimeout:       idleConnTimeout,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
 	}

@@ -54,18 +54,19 @@ func normalizeHeader(name string) string {
 // credentials returns the session tokens the request carries, in the order
 // they are tried: every cookie named name (browsers send several when
 // cookies of one name exist for several domains or paths), then an
-// "Authorization: Bearer" token.
-func credentials(req *http.Request, name string) []string {
-	var out []string
+// "Authorization: Bearer" token. The first cookies of them came from
+// cookies.
+func credentials(req *http.Request, name string) (creds []string, cookies int) {
 	for _, c := range req.Cookies() {
-		if c.Name == name && c.Value != "" && len(out) < maxCredentials {
-			out = append(out, c.Value)
+		if c.Name == name && c.Value != "" && len(creds) < maxCredentials {
+			creds = append(creds, c.Value)
 		}
 	}
+	cookies = len(creds)
 	if tok := bearerToken(req); tok != "" {
-		out = append(out, tok)
+		creds = append(creds, tok)
 	}
-	return out
+	return creds, cookies
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header (the

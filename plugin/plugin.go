@@ -106,13 +106,14 @@ func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 			delete(header, key)
 		}
 	}
-	// req.Cookie measured cheaper under Yaegi than scanning the header by
-	// hand. A request whose first session cookie misses (or that has a
-	// bearer token) takes serveMiss, which tries every credential.
-	if cookie, err := req.Cookie(m.cookieName); err == nil {
+	// Hit: this exact Cookie header was seen before with a valid session
+	// in it (cache.alias), so one map lookup decides, with no cookie
+	// parsing. Any other request takes serveMiss, which parses every
+	// credential and checks each against the cache too.
+	if lines := header["Cookie"]; len(lines) == 1 {
 		c := m.cache
 		c.mu.RLock()
-		id := c.entries[cookie.Value]
+		id := c.entries[lines[0]]
 		c.mu.RUnlock()
 		if id != nil && m.now().UnixNano() < id.expires {
 			for _, h := range id.headers {
@@ -136,23 +137,34 @@ func (m *Middleware) allow(rw http.ResponseWriter, req *http.Request, id *identi
 // serveMiss tries every credential the request carries against the cache,
 // then verifies them locally, then delegates.
 func (m *Middleware) serveMiss(rw http.ResponseWriter, req *http.Request) {
-	creds := credentials(req, m.cookieName)
+	creds, cookies := credentials(req, m.cookieName)
 	now := m.now()
-	for _, tok := range creds {
+	for i, tok := range creds {
 		if id := m.cache.get(tok, now.UnixNano()); id != nil {
-			m.allow(rw, req, id)
+			m.allowCached(rw, req, id, i < cookies, now)
 			return
 		}
 	}
 	if m.verifier != nil {
-		for _, tok := range creds {
+		for i, tok := range creds {
 			if id := m.verifyLocal(req.Context(), tok, now); id != nil {
-				m.allow(rw, req, id)
+				m.allowCached(rw, req, id, i < cookies, now)
 				return
 			}
 		}
 	}
-	m.delegate(rw, req, creds, now)
+	m.delegate(rw, req, creds, cookies, now)
+}
+
+// allowCached lets the request through with id, which is cached for one of
+// its credentials. When that credential came from a cookie, the request's
+// Cookie header is filed as an alias, so that the same header is a hit next
+// time. A Bearer token's answer never is: the cookies alone did not earn it.
+func (m *Middleware) allowCached(rw http.ResponseWriter, req *http.Request, id *identity, fromCookie bool, now time.Time) {
+	if lines := req.Header["Cookie"]; fromCookie && len(lines) == 1 {
+		m.cache.alias(lines[0], id, now.UnixNano())
+	}
+	m.allow(rw, req, id)
 }
 
 // verifyLocal verifies tok and caches the identity from its "hdr" claim.
@@ -195,7 +207,7 @@ func identityFromClaim(ih *identityHeaders, hdr map[string]any) *identity {
 }
 
 // delegate asks forwardauth and acts on its answer.
-func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds []string, now time.Time) {
+func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds []string, cookies int, now time.Time) {
 	resp, err := m.delegator.ask(req)
 	if err != nil {
 		m.log.Warn("forwardauth unreachable, answering 503", "error", err.Error())
@@ -221,14 +233,16 @@ func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds [
 	id := identityFrom(m.identity.names, resp.Header)
 	// Which of several credentials forwardauth accepted is unknown, so
 	// only a lone credential's answer is cached.
-	if len(creds) == 1 {
-		exp, _ := tokenExpiry(creds[0])
-		m.cache.put(creds[0], id, exp, now)
-	}
 	for _, c := range resp.Header.Values("Set-Cookie") {
 		rw.Header().Add("Set-Cookie", c)
 	}
-	m.allow(rw, req, id)
+	if len(creds) != 1 {
+		m.allow(rw, req, id)
+		return
+	}
+	exp, _ := tokenExpiry(creds[0])
+	m.cache.put(creds[0], id, exp, now)
+	m.allowCached(rw, req, id, cookies == 1, now)
 }
 
 // unavailable answers 503 with a short plain-text message.
