@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/plexgate/plexgate/e2e/harness"
@@ -26,16 +27,15 @@ type RouteResult struct {
 	Rounds []Measurement
 }
 
-// measure runs Rounds rounds over the six routes; each round starts one
-// route later than the previous, so that no route always runs first.
+// measure runs Rounds rounds over the routes, each round in its own
+// order (see roundOrder).
 func (r *rig) measure(ctx context.Context, o Options, log *slog.Logger) ([]RouteResult, error) {
 	out := make([]RouteResult, len(Routes))
 	for i, rt := range Routes {
 		out[i].Route = rt
 	}
 	for round := 0; round < o.Rounds; round++ {
-		for k := range Routes {
-			i := (k + round) % len(Routes)
+		for _, i := range roundOrder(round, len(Routes)) {
 			rt := Routes[i]
 			wait := func() error { return nil }
 			if round == 0 {
@@ -61,6 +61,22 @@ func (r *rig) measure(ctx context.Context, o Options, log *slog.Logger) ([]Route
 		}
 	}
 	return out, nil
+}
+
+// roundOrder is the order of the routes in a round: the first round in
+// the order, later ones shuffled with the round number as seed, so
+// that no route always runs first or right after the same route (a route
+// after route 3 inherits its garbage-collection work).
+func roundOrder(round, n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if round > 0 {
+		rng := rand.New(rand.NewPCG(uint64(round), 0x706c6578))
+		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	return order
 }
 
 // load is route rt's measurement: route 3 cycles the distinct sessions,

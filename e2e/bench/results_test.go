@@ -147,7 +147,7 @@ func TestMarkdownWarnsWhenTheMachineWasBusy(t *testing.T) {
 	tests := []struct {
 		before, after string
 		warn          bool
-	}{{"0.20 0.30 0.40", "0.90 0.50 0.40", false}, {"3.10 2.00 1.00", "0.90 0.50 0.40", true}, {"0.20 0.30 0.40", "1.50 0.50 0.40", true}}
+	}{{"0.20 0.30 0.40", "2.90 0.50 0.40", false}, {"3.10 2.00 1.00", "0.90 0.50 0.40", true}, {"1.50 0.30 0.40", "1.50 0.50 0.40", true}}
 	for _, tt := range tests {
 		res := fakeResults([6]float64{1000, 960, 300, 950, 200, 300}, boundedMemory())
 		res.Machine.LoadBefore, res.Machine.LoadAfter = tt.before, tt.after
@@ -158,5 +158,34 @@ func TestMarkdownWarnsWhenTheMachineWasBusy(t *testing.T) {
 		if got := strings.Contains(b.String(), "**Measured on a busy machine**"); got != tt.warn {
 			t.Errorf("load %s / %s: warning %t, want %t", tt.before, tt.after, got, tt.warn)
 		}
+	}
+}
+
+func TestEveryRoundVisitsEveryRouteOnceAndLaterRoundsDiffer(t *testing.T) {
+	first := roundOrder(0, 7)
+	for i, r := range first {
+		if r != i {
+			t.Fatalf("round 1 order %v, want the issue's order", first)
+		}
+	}
+	predecessors := map[int]map[int]bool{}
+	for round := 0; round < 3; round++ {
+		order := roundOrder(round, 7)
+		seen := map[int]bool{}
+		for k, r := range order {
+			seen[r] = true
+			if k > 0 {
+				if predecessors[r] == nil {
+					predecessors[r] = map[int]bool{}
+				}
+				predecessors[r][order[k-1]] = true
+			}
+		}
+		if len(seen) != 7 {
+			t.Errorf("round %d order %v does not visit every route once", round+1, order)
+		}
+	}
+	if len(predecessors[3]) < 2 {
+		t.Errorf("route 4 always follows the same route: %v", predecessors[3])
 	}
 }
