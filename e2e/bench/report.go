@@ -18,6 +18,7 @@ func (res *Results) WriteMarkdown(w io.Writer, chart string) error {
 	res.writeRounds(&b)
 	res.writeMemory(&b)
 	res.writeTargets(&b)
+	res.writeLimits(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -150,3 +151,32 @@ func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/floa
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
 
 func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
+
+// writeLimits says, from this run's CPU times, what limits the plugin-hit
+// targets: the toll any Yaegi plugin pays (route 7 over route 1), the
+// plugin's own work on a hit (route 2 over route 7), and how far the
+// forwardAuth floor (route 6) lies from no authentication at all.
+func (res *Results) writeLimits(b *strings.Builder) {
+	c1, c2, c6, c7 := res.route(1).CPU().Total, res.route(2).CPU().Total, res.route(6).CPU().Total, res.route(7).CPU().Total
+	if c1 == 0 || c2 == 0 || c6 == 0 || c7 == 0 {
+		return
+	}
+	b.WriteString("## What limits it (from the CPU time per request above)\n\n")
+	fmt.Fprintf(b, "- Any Yaegi plugin: the empty plugin (route 7) costs %s per request against %s without one (%+.0f%%): "+
+		"Traefik's plugin machinery and Yaegi's call into interpreted code.\n", us(c7), us(c1), pct(c7, c1))
+	fmt.Fprintf(b, "- plexgate's own work on a cache hit: route 2 costs %s more than the empty plugin (%+.0f%% of route 1); "+
+		"a hit is interpreted code (identity-header stripping, cookie lookup, cache read, header setting) run by Yaegi.\n",
+		us(c2-c7), pct(c1+c2-c7, c1))
+	fmt.Fprintf(b, "- The forwardAuth floor: route 6 costs %.2f× route 1, so route 2 ≥ 2.7× route 6 would need a plugin hit "+
+		"cheaper than %s, i.e. %s.\n\n", float64(c6)/float64(c1), us(time.Duration(float64(c6)/2.7)), cheaperThan(c6, c1))
+}
+
+// pct is how much a exceeds b, in percent.
+func pct(a, b time.Duration) float64 { return (float64(a)/float64(b) - 1) * 100 }
+
+func cheaperThan(c6, c1 time.Duration) string {
+	if float64(c6)/2.7 < float64(c1) {
+		return "cheaper than no authentication at all: out of reach for any gate on this machine"
+	}
+	return fmt.Sprintf("at most %+.0f%% over no authentication", (float64(c6)/2.7/float64(c1)-1)*100)
+}

@@ -189,3 +189,24 @@ func TestEveryRoundVisitsEveryRouteOnceAndLaterRoundsDiffer(t *testing.T) {
 		t.Errorf("route 4 always follows the same route: %v", predecessors[3])
 	}
 }
+
+func TestLimitsSplitTheHitCost(t *testing.T) {
+	res := fakeResults([6]float64{1000, 960, 300, 950, 200, 300}, boundedMemory())
+	costs := []time.Duration{100, 130, 400, 130, 300, 230, 104}
+	for i := range res.Routes {
+		for j := range res.Routes[i].Rounds {
+			res.Routes[i].Rounds[j].CPU = CPUTimes{Traefik: costs[i] * time.Microsecond, Total: costs[i] * time.Microsecond}
+		}
+	}
+	var b bytes.Buffer
+	if err := res.WriteMarkdown(&b, "chart.svg"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"costs 104.0 µs per request against 100.0 µs without one (+4%)",
+		"route 2 costs 26.0 µs more than the empty plugin (+26% of route 1)", "route 6 costs 2.30× route 1",
+		"cheaper than 85.2 µs, i.e. cheaper than no authentication at all"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
+	}
+}
