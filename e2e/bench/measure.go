@@ -19,6 +19,9 @@ type Measurement struct {
 	Requests, Non200, Errors int
 	// CPU is the CPU time per request (Sample.CPUPerRequest).
 	CPU CPUTimes
+	// ValidateCalls is how many /validate calls forwardauth counted during
+	// the measurement, warmup included.
+	ValidateCalls int
 }
 
 // RouteResult is one route's measurements, one per round.
@@ -36,31 +39,57 @@ func (r *rig) measure(ctx context.Context, o Options, log *slog.Logger) ([]Route
 	}
 	for round := 0; round < o.Rounds; round++ {
 		for _, i := range roundOrder(round, len(Routes)) {
-			rt := Routes[i]
-			wait := func() error { return nil }
-			if round == 0 {
-				wait = r.profileRoute(ctx, rt, o)
-			}
-			log.Info("measuring", "round", round+1, "route", rt.ID, "name", rt.Name)
-			s, err := r.load(rt, o).Run(ctx)
-			if perr := wait(); err == nil {
-				err = perr
-			}
+			m, err := r.measureRoute(ctx, Routes[i], o, round, log)
 			if err != nil {
 				return nil, err
 			}
-			if s.Errors > 0 {
-				return nil, fmt.Errorf("bench: route %d: %d connections failed, first: %w", rt.ID, s.Errors, s.FirstError)
-			}
-			m := Measurement{RPS: s.RPS(), P50: s.Percentile(0.50), P99: s.Percentile(0.99),
-				Requests: s.Requests, Non200: s.Non200, Errors: s.Errors, CPU: s.CPUPerRequest()}
-			log.Info("measured", "round", round+1, "route", rt.ID, "name", rt.Name,
-				"rps", int(m.RPS), "p50", m.P50, "p99", m.P99, "non200", m.Non200,
-				"traefik_cpu_per_req", m.CPU.Traefik, "total_cpu_per_req", m.CPU.Total)
 			out[i].Rounds = append(out[i].Rounds, m)
 		}
 	}
 	return out, nil
+}
+
+// measureRoute measures route rt once (profiling it in the first round
+// when Traefik serves pprof).
+func (r *rig) measureRoute(ctx context.Context, rt Route, o Options, round int, log *slog.Logger) (Measurement, error) {
+	wait := func() error { return nil }
+	if round == 0 {
+		wait = r.profileRoute(ctx, rt, o)
+	}
+	log.Info("measuring", "round", round+1, "route", rt.ID, "name", rt.Name)
+	before, err := r.validateCalls(ctx)
+	if err != nil {
+		return Measurement{}, err
+	}
+	s, err := r.load(rt, o).Run(ctx)
+	if perr := wait(); err == nil {
+		err = perr
+	}
+	if err != nil {
+		return Measurement{}, err
+	}
+	if s.Errors > 0 {
+		return Measurement{}, fmt.Errorf("bench: route %d: %d connections failed, first: %w", rt.ID, s.Errors, s.FirstError)
+	}
+	after, err := r.validateCalls(ctx)
+	if err != nil {
+		return Measurement{}, err
+	}
+	m := Measurement{RPS: s.RPS(), P50: s.Percentile(0.50), P99: s.Percentile(0.99), Requests: s.Requests,
+		Non200: s.Non200, Errors: s.Errors, CPU: s.CPUPerRequest(), ValidateCalls: int(after - before)}
+	log.Info("measured", "round", round+1, "route", rt.ID, "name", rt.Name, "rps", int(m.RPS), "p50", m.P50,
+		"p99", m.P99, "non200", m.Non200, "validate_calls", m.ValidateCalls,
+		"traefik_cpu_per_req", m.CPU.Traefik, "total_cpu_per_req", m.CPU.Total)
+	return m, nil
+}
+
+// validateCalls reads forwardauth's count of /validate calls.
+func (r *rig) validateCalls(ctx context.Context) (float64, error) {
+	m, err := harness.ReadMetrics(ctx, r.forwardauth.URL+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	return m.ValidateCalls(), nil
 }
 
 // roundOrder is the order of the routes in a round: the first round in

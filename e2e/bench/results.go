@@ -44,6 +44,15 @@ func (rr RouteResult) CPU() CPUTimes {
 	}
 }
 
+// ValidateCalls adds up forwardauth's /validate calls over every round.
+func (rr RouteResult) ValidateCalls() int {
+	n := 0
+	for _, m := range rr.Rounds {
+		n += m.ValidateCalls
+	}
+	return n
+}
+
 // Non200 adds up the answers other than 200 over every round.
 func (rr RouteResult) Non200() int {
 	n := 0

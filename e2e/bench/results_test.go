@@ -72,7 +72,7 @@ func TestMarkdownHasOneRowPerRouteAndTheTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"](chart.svg)", "| 2 | plugin, cache hit | 960 | 1.500 ms | 4.000 ms | 0.96 | 3.20 | 0 |",
+	for _, want := range []string{"](chart.svg)", "| 2 | plugin, cache hit | 960 | 1.500 ms | 4.000 ms | 0.96 | 3.20 | 0 | 0 |",
 		"| route 2 / route 6 (plugin hit vs forwardAuth floor) | ≥ 2.70× | 3.20× | yes |", "| 100 | 1.3 MiB | +0.3 MiB |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
