@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -173,8 +174,9 @@ func (res *Results) writeLimits(b *strings.Builder) {
 		"cheaper than %s, i.e. %s.\n\n", float64(c6)/float64(c1), us(time.Duration(float64(c6)/2.7)), cheaperThan(c6, c1))
 }
 
-// pct is how much a exceeds b, in percent.
-func pct(a, b time.Duration) float64 { return (float64(a)/float64(b) - 1) * 100 }
+// pct is how much a exceeds b, in percent, rounded so that it never
+// prints as "-0".
+func pct(a, b time.Duration) float64 { return math.Round((float64(a)/float64(b)-1)*100) + 0 }
 
 func cheaperThan(c6, c1 time.Duration) string {
 	if float64(c6)/2.7 < float64(c1) {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/xml"
 	"io"
 	"strings"
@@ -207,6 +208,18 @@ func TestLimitsSplitTheHitCost(t *testing.T) {
 		"cheaper than 85.2 µs, i.e. cheaper than no authentication at all"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestPctNeverPrintsMinusZero(t *testing.T) {
+	tests := []struct {
+		a, b time.Duration
+		want string
+	}{{1841, 1846, "+0"}, {1846, 1841, "+0"}, {1300, 1000, "+30"}, {900, 1000, "-10"}}
+	for _, tt := range tests {
+		if got := fmt.Sprintf("%+.0f", pct(tt.a, tt.b)); got != tt.want {
+			t.Errorf("pct(%d, %d) prints %s, want %s", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
