@@ -2,8 +2,8 @@ package bench
 
 import (
 	"bytes"
-	"fmt"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
