@@ -255,3 +255,28 @@ func TestStrippingKeepsOtherHeaders(t *testing.T) {
 		t.Fatalf("upstream headers: %v", up.header)
 	}
 }
+
+// A common header name (one the strip loop skips without normalizing) that
+// is configured as an identity header is stripped in every spelling, and
+// the common names that are not configured pass untouched.
+func TestConfiguredCommonHeaderIsStillStripped(t *testing.T) {
+	fa := newCompanion(t)
+	fa.setAnswer(func(http.ResponseWriter, *http.Request) {}) // allow, no identity
+	cfg := testConfig(fa.validateURL())
+	cfg.AuthResponseHeaders = []string{"X-Forwarded-User", "X-Real-Ip"}
+	m, up, _ := newTestMiddleware(t, cfg, newClock())
+	for _, spelling := range []string{"X-Real-Ip", "X_real_ip", "x-real-ip", "X-REAL_IP"} {
+		req := request(sessionCookie("opaque"))
+		req.Header[spelling] = []string{"203.0.113.9"}
+		req.Header.Set("X-Forwarded-Host", "plex.example.com")
+		serve(m, req)
+		for name := range up.header {
+			if normalizeHeader(name) == "x-real-ip" {
+				t.Fatalf("client-sent %s reached the upstream as %s", spelling, name)
+			}
+		}
+		if up.header.Get("X-Forwarded-Host") != "plex.example.com" {
+			t.Fatalf("X-Forwarded-Host was stripped: %v", up.header)
+		}
+	}
+}

@@ -19,6 +19,11 @@ type identityHeaders struct {
 	// table or longer are always looked up): most request headers are
 	// ruled out by their length alone, which keeps the hit path cheap.
 	lengths []bool
+	// plain holds the canonical names of common headers that are not
+	// identity headers under this configuration (see commonHeaders): the
+	// strip loop skips them without normalizing, which is most of its cost
+	// under Yaegi for the X-Forwarded-* headers Traefik sets on every request.
+	plain map[string]bool
 	// allowed maps a canonical name to true, for filtering "hdr" claims and
 	// forwardauth's answers.
 	allowed map[string]bool
@@ -30,6 +35,7 @@ func newIdentityHeaders(canonical []string) *identityHeaders {
 		normalized: make(map[string]bool, len(canonical)),
 		lengths:    make([]bool, 64),
 		allowed:    make(map[string]bool, len(canonical)),
+		plain:      make(map[string]bool, len(commonHeaders)),
 	}
 	for _, name := range canonical {
 		h.normalized[normalizeHeader(name)] = true
@@ -38,7 +44,30 @@ func newIdentityHeaders(canonical []string) *identityHeaders {
 			h.lengths[len(name)] = true
 		}
 	}
+	for _, name := range commonHeaders {
+		if !h.normalized[normalizeHeader(name)] {
+			h.plain[name] = true
+		}
+	}
 	return h
+}
+
+// commonHeaders are header names that requests through Traefik to Plex
+// usually carry, in canonical form. Those that are not configured identity
+// headers skip normalization in the strip loop; the list only saves work,
+// it never decides what is stripped.
+var commonHeaders = []string{
+	"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+	"Connection", "Content-Length", "Content-Type", "Cookie", "If-Modified-Since",
+	"If-None-Match", "Origin", "Pragma", "Priority", "Referer", "Sec-Ch-Ua",
+	"Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode",
+	"Sec-Fetch-Site", "Sec-Fetch-User", "Sec-Websocket-Extensions", "Sec-Websocket-Key",
+	"Sec-Websocket-Version", "Upgrade", "Upgrade-Insecure-Requests", "User-Agent",
+	"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix",
+	"X-Forwarded-Proto", "X-Forwarded-Server", "X-Forwarded-Tls-Client-Cert",
+	"X-Forwarded-Tls-Client-Cert-Info", "X-Plex-Client-Identifier", "X-Plex-Device",
+	"X-Plex-Device-Name", "X-Plex-Platform", "X-Plex-Platform-Version", "X-Plex-Product",
+	"X-Plex-Token", "X-Plex-Version", "X-Real-Ip", "X-Requested-With",
 }
 
 // normalizeHeader lower-cases a header name and turns "_" into "-", so that

@@ -100,9 +100,9 @@ func newVerifier(s *settings, client *http.Client, opts options) *verifier {
 // loaded test machine), against a 2 µs budget for a whole hit. Only
 // standard-library calls, which run compiled, remain.
 func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
-	header, lengths, normalized := req.Header, m.identity.lengths, m.identity.normalized
+	header, lengths, plain, normalized := req.Header, m.identity.lengths, m.identity.plain, m.identity.normalized
 	for key := range header {
-		if n := len(key); (n >= len(lengths) || lengths[n]) && normalized[normalizeHeader(key)] {
+		if n := len(key); (n >= len(lengths) || lengths[n]) && !plain[key] && normalized[normalizeHeader(key)] {
 			delete(header, key)
 		}
 	}
