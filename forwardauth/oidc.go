@@ -113,10 +113,3 @@ func (p *provider) discover(ctx context.Context) (*discovered, error) {
 	v := op.Verifier(&oidc.Config{ClientID: oc.ClientID, Now: p.now})
 	return &discovered{oauth: oc, verifier: v, p: op, endSession: extra.EndSession}, nil
 }
-
-// status reports whether discovery has succeeded, and the last error.
-func (p *provider) status() (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.ready != nil, p.lastError
-}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -132,6 +131,3 @@ func (s *Server) internalError(w http.ResponseWriter, kind string, err error) {
 func badRedirect(w http.ResponseWriter) {
 	writePage(w, http.StatusBadRequest, pageData{Title: "Bad request", Message: "The return address is not allowed."})
 }
-
-// isNotDiscovered reports a provider that could not be reached.
-func isNotDiscovered(err error) bool { return errors.Is(err, errNotDiscovered) }

@@ -3,7 +3,6 @@ package harness
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,7 +115,7 @@ func (p *Process) Stop() {
 func (p *Process) WaitUntil(ctx context.Context, timeout time.Duration, what string, check func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	last := errors.New("not checked yet")
+	var last error
 	for {
 		if last = check(ctx); last == nil {
 			return nil
