@@ -13,20 +13,36 @@ func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
-// browserRequest is a typical browser request to Plex carrying cookie.
+// browserRequest is a page load by Chrome 131 carrying cookie, as Traefik
+// hands it to its middlewares: the browser's 15 headers plus the 6 that
+// Traefik's entrypoint adds.
 func browserRequest(cookie string) *http.Request {
 	req := request("theme=dark; " + cookie)
-	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36")
-	req.Header.Set("Accept", "text/html,application/xhtml+xml")
-	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
-	req.Header.Set("Accept-Language", "en-US,en;q=0.9")
+	addBrowserHeaders(req.Header)
 	addTraefikHeaders(req.Header)
 	return req
 }
 
+// addBrowserHeaders adds what Chrome sends with a page load besides Cookie.
+func addBrowserHeaders(h http.Header) {
+	h.Set("Cache-Control", "max-age=0")
+	h.Set("Sec-Ch-Ua", `"Chromium";v="131", "Not_A Brand";v="24"`)
+	h.Set("Sec-Ch-Ua-Mobile", "?0")
+	h.Set("Sec-Ch-Ua-Platform", `"Linux"`)
+	h.Set("Upgrade-Insecure-Requests", "1")
+	h.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+	h.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8")
+	h.Set("Sec-Fetch-Site", "none")
+	h.Set("Sec-Fetch-Mode", "navigate")
+	h.Set("Sec-Fetch-User", "?1")
+	h.Set("Sec-Fetch-Dest", "document")
+	h.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+	h.Set("Accept-Language", "en-US,en;q=0.9")
+	h.Set("Priority", "u=0, i")
+}
+
 // addTraefikHeaders adds what Traefik's entrypoint sets on every request
-// before the middlewares run. Three of these names have the lengths of the
-// default identity headers, which matters to the strip loop.
+// before the middlewares run.
 func addTraefikHeaders(h http.Header) {
 	h.Set("X-Forwarded-For", "192.0.2.7")
 	h.Set("X-Forwarded-Host", "plex.example.com")

@@ -85,8 +85,9 @@ type Config struct {
 
 	// AuthResponseHeaders are the identity headers: they are removed from
 	// every client request (in any case, with "_" or "-"), then set from
-	// the token's "hdr" claim or forwardauth's 2xx answer. Default
-	// X-Forwarded-User, X-Forwarded-Email, X-Forwarded-Groups.
+	// the token's "hdr" claim or forwardauth's 2xx answer. A name may have
+	// at most 6 separators ("-" or "_"). Default X-Forwarded-User,
+	// X-Forwarded-Email, X-Forwarded-Groups.
 	AuthResponseHeaders []string `json:"authResponseHeaders,omitempty"`
 
 	// AuthRequestHeaders are client request headers passed on to
@@ -163,6 +164,11 @@ func (c *Config) parse() (*settings, error) {
 		logLevel:     p.logLevel(c.LogLevel),
 	}
 	s.responseHeaders = p.headerNames("AuthResponseHeaders", c.AuthResponseHeaders)
+	for _, name := range s.responseHeaders {
+		if n := strings.Count(name, "-") + strings.Count(name, "_"); n > maxSeparators {
+			p.add(fmt.Sprintf("AuthResponseHeaders: %s has %d separators (\"-\" or \"_\"), at most %d: each of its 2^%d spellings would be looked up on every request", name, n, maxSeparators, n))
+		}
+	}
 	s.requestHeaders = p.headerNames("AuthRequestHeaders", c.AuthRequestHeaders)
 	for _, name := range s.requestHeaders {
 		if strings.HasPrefix(name, "X-Forwarded-") || name == "Forwarded" || name == "X-Real-Ip" || name == "Host" {

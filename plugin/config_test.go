@@ -55,6 +55,7 @@ func TestInvalidConfigIsRejectedWithAClearError(t *testing.T) {
 		{"JWKS interval under a second", func(c *Config) { c.JWKSMinRefreshInterval = "10ms" }, "JWKSMinRefreshInterval must be at least 1s"},
 		{"no cache entries", func(c *Config) { c.CacheMaxEntries = 0 }, "CacheMaxEntries must be at least 1"},
 		{"bad header name", func(c *Config) { c.AuthResponseHeaders = []string{"X User"} }, `AuthResponseHeaders: "X User" is not a valid header name`},
+		{"header name with too many separators", func(c *Config) { c.AuthResponseHeaders = []string{"X-A-B-C-D_E-F-G"} }, `AuthResponseHeaders: X-A-B-C-D_e-F-G has 7 separators`},
 		{"forged forwarded header", func(c *Config) { c.AuthRequestHeaders = []string{"x-forwarded-for"} }, "X-Forwarded-For is built from the request"},
 		{"short secret", func(c *Config) { c.HMACSecret = "short-secret" }, "at least 32 bytes, got 12"},
 		{"secret twice", func(c *Config) { c.HMACSecret = testSecret; c.HMACSecretFile = "/x" }, "not both"},

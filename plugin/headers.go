@@ -8,66 +8,64 @@ import (
 // maxCredentials bounds how many same-named session cookies are tried.
 const maxCredentials = 4
 
+// maxSeparators bounds the "-" and "_" in an identity header name: a name
+// with n of them has 2^n spellings, each removed from every request.
+const maxSeparators = 6
+
 // identityHeaders is the set of identity header names, precomputed in New.
 // A client must never be able to send one of them, under any spelling.
 type identityHeaders struct {
 	// names are the canonical names, in configuration order.
 	names []string
-	// normalized holds each name lower-cased with "_" turned into "-".
-	normalized map[string]bool
-	// lengths[n] is true when a name is n bytes long (keys as long as the
-	// table or longer are always looked up): most request headers are
-	// ruled out by their length alone, which keeps the hit path cheap.
-	lengths []bool
-	// plain holds the canonical names of common headers that are not
-	// identity headers under this configuration (see commonHeaders): the
-	// strip loop skips them without normalizing, which is most of its cost
-	// under Yaegi for the X-Forwarded-* headers Traefik sets on every request.
-	plain map[string]bool
+	// spellings are every form in which a client's request can carry one
+	// of names (see spellings); the hit path deletes each of them.
+	spellings []string
 	// allowed maps a canonical name to true, for filtering "hdr" claims and
 	// forwardauth's answers.
 	allowed map[string]bool
 }
 
 func newIdentityHeaders(canonical []string) *identityHeaders {
-	h := &identityHeaders{
-		names:      canonical,
-		normalized: make(map[string]bool, len(canonical)),
-		lengths:    make([]bool, 64),
-		allowed:    make(map[string]bool, len(canonical)),
-		plain:      make(map[string]bool, len(commonHeaders)),
-	}
+	h := &identityHeaders{names: canonical, allowed: make(map[string]bool, len(canonical))}
+	seen := make(map[string]bool)
 	for _, name := range canonical {
-		h.normalized[normalizeHeader(name)] = true
 		h.allowed[name] = true
-		if len(name) < len(h.lengths) {
-			h.lengths[len(name)] = true
-		}
-	}
-	for _, name := range commonHeaders {
-		if !h.normalized[normalizeHeader(name)] {
-			h.plain[name] = true
+		for _, s := range spellings(name) {
+			if !seen[s] {
+				seen[s] = true
+				h.spellings = append(h.spellings, s)
+			}
 		}
 	}
 	return h
 }
 
-// commonHeaders are header names that requests through Traefik to Plex
-// usually carry, in canonical form. Those that are not configured identity
-// headers skip normalization in the strip loop; the list only saves work,
-// it never decides what is stripped.
-var commonHeaders = []string{
-	"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
-	"Connection", "Content-Length", "Content-Type", "Cookie", "If-Modified-Since",
-	"If-None-Match", "Origin", "Pragma", "Priority", "Referer", "Sec-Ch-Ua",
-	"Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode",
-	"Sec-Fetch-Site", "Sec-Fetch-User", "Sec-Websocket-Extensions", "Sec-Websocket-Key",
-	"Sec-Websocket-Version", "Upgrade", "Upgrade-Insecure-Requests", "User-Agent",
-	"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix",
-	"X-Forwarded-Proto", "X-Forwarded-Server", "X-Forwarded-Tls-Client-Cert",
-	"X-Forwarded-Tls-Client-Cert-Info", "X-Plex-Client-Identifier", "X-Plex-Device",
-	"X-Plex-Device-Name", "X-Plex-Platform", "X-Plex-Platform-Version", "X-Plex-Product",
-	"X-Plex-Token", "X-Plex-Version", "X-Real-Ip", "X-Requested-With",
+// spellings returns every header name under which a client's request can
+// carry name: name in any case, with "_" or "-" at each separator. Go's
+// HTTP/1, HTTP/2 and HTTP/3 servers reject header names that are not
+// tokens and store every other name in canonical form
+// (textproto.CanonicalMIMEHeaderKey), so "x_FORWARDED-user" reaches a
+// middleware as "X_forwarded-User": case needs no variants, separators do.
+// A name with n separators has 2^n spellings; New rejects n > maxSeparators.
+func spellings(name string) []string {
+	b := []byte(normalizeHeader(name))
+	var seps []int
+	for i, c := range b {
+		if c == '-' {
+			seps = append(seps, i)
+		}
+	}
+	out := make([]string, 0, 1<<len(seps))
+	for mask := 0; mask < 1<<len(seps); mask++ {
+		for j, i := range seps {
+			b[i] = '-'
+			if mask&(1<<j) != 0 {
+				b[i] = '_'
+			}
+		}
+		out = append(out, http.CanonicalHeaderKey(string(b)))
+	}
+	return out
 }
 
 // normalizeHeader lower-cases a header name and turns "_" into "-", so that

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"sync"
 	"testing"
 	"time"
@@ -183,4 +184,12 @@ func newTestMiddleware(t testing.TB, cfg *Config, clk *clock) (*Middleware, *ups
 		t.Fatalf("newMiddleware: %v", err)
 	}
 	return m, up, logs
+}
+
+// forge adds a client-sent header as Go's HTTP servers store it, under the
+// canonical form of name (see TestServerCanonicalizesEverySpelling): a
+// middleware behind Traefik never sees a request header in another form.
+func forge(h http.Header, name string, values ...string) {
+	key := textproto.CanonicalMIMEHeaderKey(name)
+	h[key] = append(h[key], values...)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -90,7 +91,9 @@ func TestInterpretedSpoofedIdentityHeadersNeverPass(t *testing.T) {
 			for round := 0; round < 3; round++ {
 				req := request(cookie)
 				for _, s := range spellings {
-					req.Header[s] = append(req.Header[s], "mallory", "mallory,\r\n admins")
+					// stored under the canonical name, as Traefik's server does
+					k := textproto.CanonicalMIMEHeaderKey(s)
+					req.Header[k] = append(req.Header[k], "mallory", "mallory,\r\n admins")
 				}
 				h.ServeHTTP(httptest.NewRecorder(), req)
 				if l := up.leaked(); l != "" {

@@ -76,8 +76,9 @@ func TestInterpretedBehaviours(t *testing.T) {
 			for i := 0; i < tc.rounds; i++ {
 				req := request(tc.cookie)
 				if tc.forged {
-					req.Header["X_Forwarded_User"] = []string{"mallory"}
-					req.Header["x-forwarded-user"] = []string{"mallory"}
+					// as Traefik's server stores x_Forwarded_User and x-forwarded-user
+					req.Header["X_forwarded_user"] = []string{"mallory"}
+					req.Header["X-Forwarded-User"] = []string{"mallory"}
 				}
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
