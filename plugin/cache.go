@@ -64,9 +64,12 @@ func newCache(maxEntries int, ttl time.Duration) *cache {
 	return &cache{max: maxEntries, ttl: ttl, entries: make(map[string]*identity)}
 }
 
-// get returns the identity cached for key if it is still valid at now
+// The request path calls the cache through functions rather than methods:
+// under Yaegi a method call costs several times a function call.
+
+// cacheGet returns the identity cached for key if it is still valid at now
 // (Unix nanoseconds), or nil. An expired entry is removed.
-func (c *cache) get(key string, now int64) *identity {
+func cacheGet(c *cache, key string, now int64) *identity {
 	c.mu.RLock()
 	id := c.entries[key]
 	c.mu.RUnlock()
@@ -84,23 +87,24 @@ func (c *cache) get(key string, now int64) *identity {
 	return id
 }
 
-// put caches id for key until min(exp, now+TTL). Nothing is cached when
-// that moment has passed or the cache is disabled (TTL 0).
-func (c *cache) put(key string, id *identity, exp time.Time, now time.Time) {
+// cachePut caches id for key until min(exp, now+TTL), all in Unix
+// nanoseconds; exp 0 means unknown. Nothing is cached when that moment has
+// passed or the cache is disabled (TTL 0).
+func cachePut(c *cache, key string, id *identity, exp, now int64) {
 	if c.ttl <= 0 {
 		return
 	}
-	expires := now.Add(c.ttl).UnixNano()
-	if e := exp.UnixNano(); !exp.IsZero() && e < expires {
-		expires = e
+	expires := now + int64(c.ttl)
+	if exp != 0 && exp < expires {
+		expires = exp
 	}
-	if expires <= now.UnixNano() {
+	if expires <= now {
 		return
 	}
 	id.expires = expires
 	key = strings.Clone(key) // do not pin the request's Cookie header
 	c.mu.Lock()
-	c.sweepLocked(now.UnixNano())
+	c.sweepLocked(now)
 	if _, ok := c.entries[key]; !ok {
 		c.makeRoomLocked()
 	}
@@ -108,12 +112,12 @@ func (c *cache) put(key string, id *identity, exp time.Time, now time.Time) {
 	c.mu.Unlock()
 }
 
-// alias files id, already cached by put for a credential, under line too:
-// the request's whole Cookie header, in which a cookie carried that
-// credential. The next request with the same header is then a hit without
-// parsing cookies. The alias shares id's expiry and counts towards the
-// bound like any entry.
-func (c *cache) alias(line string, id *identity, now int64) {
+// cacheAlias files id, already cached by cachePut for a credential, under
+// line too: the request's whole Cookie header, in which a cookie carried
+// that credential. The next request with the same header is then a hit
+// without parsing cookies. The alias shares id's expiry and counts towards
+// the bound like any entry.
+func cacheAlias(c *cache, line string, id *identity, now int64) {
 	if line == "" || len(line) > maxLineKeyBytes || id.expires <= now {
 		return // no line, too long, or id was not cached (expired or TTL 0)
 	}

@@ -6,8 +6,18 @@ import (
 	"time"
 )
 
+// put caches id for key as the request path does, with times as time.Time;
+// the zero exp means none.
+func put(c *cache, key string, id *identity, exp, now time.Time) {
+	var e int64
+	if !exp.IsZero() {
+		e = exp.UnixNano()
+	}
+	cachePut(c, key, id, e, now.UnixNano())
+}
+
 func cached(c *cache, key string, now time.Time) bool {
-	return c.get(key, now.UnixNano()) != nil
+	return cacheGet(c, key, now.UnixNano()) != nil
 }
 
 func TestCacheNeverReturnsAnExpiredEntry(t *testing.T) {
@@ -29,7 +39,7 @@ func TestCacheNeverReturnsAnExpiredEntry(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCache(10, tc.ttl)
-			c.put("tok", &identity{}, tc.exp, testNow)
+			put(c, "tok", &identity{}, tc.exp, testNow)
 			if got := cached(c, "tok", testNow.Add(tc.at)); got != tc.wantSeen {
 				t.Fatalf("cached = %v, want %v", got, tc.wantSeen)
 			}
@@ -39,13 +49,13 @@ func TestCacheNeverReturnsAnExpiredEntry(t *testing.T) {
 
 func TestFullCacheEvictsExpiredEntriesFirst(t *testing.T) {
 	c := newCache(4, time.Hour)
-	c.put("short-1", &identity{}, testNow.Add(time.Minute), testNow)
-	c.put("short-2", &identity{}, testNow.Add(time.Minute), testNow)
-	c.put("long-1", &identity{}, time.Time{}, testNow)
-	c.put("long-2", &identity{}, time.Time{}, testNow)
+	put(c, "short-1", &identity{}, testNow.Add(time.Minute), testNow)
+	put(c, "short-2", &identity{}, testNow.Add(time.Minute), testNow)
+	put(c, "long-1", &identity{}, time.Time{}, testNow)
+	put(c, "long-2", &identity{}, time.Time{}, testNow)
 	later := testNow.Add(2 * time.Minute)
-	c.put("new-1", &identity{}, time.Time{}, later)
-	c.put("new-2", &identity{}, time.Time{}, later)
+	put(c, "new-1", &identity{}, time.Time{}, later)
+	put(c, "new-2", &identity{}, time.Time{}, later)
 	for _, k := range []string{"long-1", "long-2", "new-1", "new-2"} {
 		if !cached(c, k, later) {
 			t.Errorf("%s was evicted while expired entries were present", k)
@@ -60,7 +70,7 @@ func TestCacheStaysBounded(t *testing.T) {
 	c := newCache(100, time.Hour)
 	for i := 0; i < 1000; i++ {
 		now := testNow.Add(time.Duration(i) * time.Millisecond)
-		c.put(fmt.Sprintf("tok-%d", i), &identity{}, now.Add(time.Duration(i)*time.Second), now)
+		put(c, fmt.Sprintf("tok-%d", i), &identity{}, now.Add(time.Duration(i)*time.Second), now)
 		if c.size() > 100 {
 			t.Fatalf("size %d after %d puts", c.size(), i+1)
 		}
@@ -72,9 +82,9 @@ func TestCacheStaysBounded(t *testing.T) {
 
 func TestReplacingAnEntryInAFullCacheEvictsNothing(t *testing.T) {
 	c := newCache(2, time.Hour)
-	c.put("a", &identity{}, time.Time{}, testNow)
-	c.put("b", &identity{}, time.Time{}, testNow)
-	c.put("a", &identity{}, time.Time{}, testNow)
+	put(c, "a", &identity{}, time.Time{}, testNow)
+	put(c, "b", &identity{}, time.Time{}, testNow)
+	put(c, "a", &identity{}, time.Time{}, testNow)
 	if !cached(c, "a", testNow) || !cached(c, "b", testNow) {
 		t.Fatal("an entry was evicted on replace")
 	}
@@ -82,13 +92,13 @@ func TestReplacingAnEntryInAFullCacheEvictsNothing(t *testing.T) {
 
 func TestExpiredEntriesLeaveMemory(t *testing.T) {
 	c := newCache(100, time.Hour)
-	c.put("presented-again", &identity{}, testNow.Add(time.Second), testNow)
-	c.put("never-again", &identity{}, testNow.Add(time.Second), testNow)
+	put(c, "presented-again", &identity{}, testNow.Add(time.Second), testNow)
+	put(c, "never-again", &identity{}, testNow.Add(time.Second), testNow)
 	later := testNow.Add(2 * time.Second)
 	if cached(c, "presented-again", later) || c.size() != 1 {
 		t.Fatalf("expired entry kept after lookup: size %d", c.size())
 	}
-	c.put("other", &identity{}, time.Time{}, testNow.Add(sweepEvery+time.Second))
+	put(c, "other", &identity{}, time.Time{}, testNow.Add(sweepEvery+time.Second))
 	if c.size() != 1 {
 		t.Fatalf("expired entry kept after a sweep: size %d", c.size())
 	}

