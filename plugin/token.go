@@ -10,6 +10,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -55,7 +56,17 @@ type verifier struct {
 	issuer   string    // "": not checked
 	audience string
 	leeway   time.Duration
+
+	// heads maps the header segments of tokens that verified to their
+	// decoded form: forwardauth writes one per key, so decoding is skipped
+	// from the second token on. At most maxHeads are kept.
+	heads   sync.Map // string → map[string]any, never modified
+	headsMu sync.Mutex
+	headsN  int
 }
+
+// maxHeads bounds verifier.heads.
+const maxHeads = 16
 
 // verify checks token at now (Unix nanoseconds) and returns its claims.
 func verify(ctx context.Context, v *verifier, token string, now int64) (map[string]any, error) {
@@ -67,9 +78,13 @@ func verify(ctx context.Context, v *verifier, token string, now int64) (map[stri
 	if !ok1 || !ok2 || strings.IndexByte(sig, '.') >= 0 {
 		return nil, errMalformed
 	}
-	header, err := decodeJSON(head)
-	if err != nil {
-		return nil, err
+	cached, known := v.heads.Load(head)
+	header, _ := cached.(map[string]any)
+	if !known {
+		var err error
+		if header, err = decodeJSON(head); err != nil {
+			return nil, err
+		}
 	}
 	claims, err := decodeJSON(body)
 	if err != nil {
@@ -85,7 +100,20 @@ func verify(ctx context.Context, v *verifier, token string, now int64) (map[stri
 	if err := checkClaims(v, claims, now); err != nil {
 		return nil, err
 	}
+	if !known {
+		rememberHead(v, head, header)
+	}
 	return claims, nil
+}
+
+// rememberHead files a verified token's decoded header in v.heads.
+func rememberHead(v *verifier, head string, header map[string]any) {
+	v.headsMu.Lock()
+	defer v.headsMu.Unlock()
+	if v.headsN < maxHeads {
+		v.headsN++
+		v.heads.Store(strings.Clone(head), header)
+	}
 }
 
 // decodeJSON decodes one base64url JSON segment into a map. "null" decodes
@@ -146,11 +174,47 @@ func checkEdDSA(ctx context.Context, v *verifier, header map[string]any, signed 
 
 // checkClaims checks exp (required), nbf, aud and iss at now (Unix
 // nanoseconds) like jwt/v5's validator does for MapClaims.
+//
+// Dates in (0, maxFastSeconds), which is every date forwardauth writes, are
+// compared as integer seconds, written out here: under Yaegi each time.Time
+// operation and each function call costs reflection and allocations, and
+// this is local verification's hot path. Anything else (no exp, a wrong
+// type, 0, negative, huge, NaN) takes jwt/v5's own arithmetic in
+// checkTimesSlow; TestFastTimesMatchTimeArithmetic holds the two together.
 func checkClaims(v *verifier, claims map[string]any, now int64) error {
-	if err := checkTimes(v, claims, now); err != nil {
-		return err
+	exp, isNumber := claims["exp"].(float64)
+	rawNbf, hasNbf := claims["nbf"]
+	nbf, nbfIsNumber := rawNbf.(float64)
+	if !isNumber || !(exp > 0 && exp < maxFastSeconds) || hasNbf && (!nbfIsNumber || !(nbf > 0 && nbf < maxFastSeconds)) {
+		if err := checkTimesSlow(v, claims, now); err != nil {
+			return err
+		}
+	} else {
+		// For a date in (0, maxFastSeconds) jwt/v5's time.Unix(whole,
+		// frac*1e9).Truncate(time.Second) is int64(date), and for integer
+		// seconds s and any t, s*1e9 > t ⟺ s > ⌊t/1e9⌋.
+		t := now - int64(v.leeway) // not expired: now < exp + leeway
+		q := t / 1e9
+		if t%1e9 < 0 {
+			q-- // ⌊t/1e9⌋
+		}
+		if int64(exp) <= q {
+			return errExpired
+		}
+		t = now + int64(v.leeway) // valid: now >= nbf - leeway
+		q = t / 1e9
+		if t%1e9 < 0 {
+			q--
+		}
+		if hasNbf && int64(nbf) > q {
+			return errNotYetValid
+		}
 	}
-	if !hasAudience(claims["aud"], v.audience) {
+	if aud, ok := claims["aud"].(string); ok {
+		if aud != v.audience {
+			return errAudience
+		}
+	} else if !hasAudience(claims["aud"], v.audience) {
 		return errAudience
 	}
 	if v.issuer != "" {
@@ -162,58 +226,10 @@ func checkClaims(v *verifier, claims map[string]any, now int64) error {
 	return nil
 }
 
-// maxFastSeconds bounds the dates checkTimes compares as integers: below it
-// no arithmetic of jwt/v5's time.Time path (seconds to nanoseconds, the
+// maxFastSeconds bounds the dates checkClaims compares as integers: below
+// it no arithmetic of jwt/v5's time.Time path (seconds to nanoseconds, the
 // leeway, truncation) can overflow.
 const maxFastSeconds = 1e11 // year 5138
-
-// checkTimes checks exp and nbf. Dates between 0 and maxFastSeconds, which
-// is every date forwardauth writes, are compared as integer seconds: under
-// Yaegi each time.Time operation costs reflection, and this is the local
-// verification's hot path. Anything else (no exp, a wrong type, 0,
-// negative, huge, NaN) takes jwt/v5's own arithmetic in checkTimesSlow.
-func checkTimes(v *verifier, claims map[string]any, now int64) error {
-	exp, ok := claims["exp"].(float64)
-	if !ok || !fast(exp) {
-		return checkTimesSlow(v, claims, now)
-	}
-	rawNbf, hasNbf := claims["nbf"]
-	nbf, ok := rawNbf.(float64)
-	if hasNbf && (!ok || !fast(nbf)) {
-		return checkTimesSlow(v, claims, now)
-	}
-	// now < exp+leeway, and for integer seconds s: s*1e9 > t ⟺ s > ⌊t/1e9⌋.
-	if wholeSeconds(exp) <= floorDiv(now-int64(v.leeway), 1e9) {
-		return errExpired
-	}
-	if hasNbf && wholeSeconds(nbf) > floorDiv(now+int64(v.leeway), 1e9) {
-		return errNotYetValid
-	}
-	return nil
-}
-
-// fast reports whether checkTimes compares date f as an integer (false
-// for NaN).
-func fast(f float64) bool {
-	return f > 0 && f < maxFastSeconds
-}
-
-// wholeSeconds is a NumericDate in (0, maxFastSeconds) as jwt/v5 reads it:
-// time.Unix(whole, frac*1e9), normalized, truncated to the second.
-func wholeSeconds(f float64) int64 {
-	whole, frac := math.Modf(f)
-	sec, nsec := int64(whole), int64(frac*1e9)
-	return sec + nsec/1e9 // frac*1e9 may round up to 1e9
-}
-
-// floorDiv is ⌊a/b⌋ for b > 0.
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b < 0 {
-		q--
-	}
-	return q
-}
 
 // checkTimesSlow checks exp and nbf with time.Time, exactly as jwt/v5 does.
 func checkTimesSlow(v *verifier, claims map[string]any, nowNanos int64) error {
@@ -258,10 +274,10 @@ func numericDate(claims map[string]any, name string) (time.Time, error) {
 // an answer is cached, or 0 when there is no exp in (0, maxFastSeconds).
 func expiryNanos(claims map[string]any) int64 {
 	exp, ok := claims["exp"].(float64)
-	if !ok || !fast(exp) {
+	if !ok || !(exp > 0 && exp < maxFastSeconds) {
 		return 0
 	}
-	sec := wholeSeconds(exp)
+	sec := int64(exp) // as in checkClaims
 	if sec > math.MaxInt64/int64(time.Second) {
 		return 0 // past 2262: as good as none for a cache entry
 	}

@@ -139,24 +139,25 @@ func TestTokenExpiryReadsUnverifiedExp(t *testing.T) {
 	}
 }
 
-// checkTimes compares dates as integers on its fast path; it must give the
+// checkClaims compares dates as integers on its fast path; it must give the
 // answer of the time.Time arithmetic (jwt/v5's) for every input, around
 // every boundary included.
 func TestFastTimesMatchTimeArithmetic(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	base := float64(testNow.Unix())
 	offsets := []float64{0, 1e-9, 0.5, 0.9999999999, 1, 29, 29.5, 30, 30.000000001, 31, -1e-9, -0.5, -1, -29.9, -30, -30.5, -31}
-	dates := []any{nil, 0.0, -1.0, 1.0, 0.5, 0.9999999999999999, 1.9999999999999998, 1e11, 1e11 - 0.5, 9.3e9, 1e300, math.NaN(), math.Inf(1), "1"}
+	dates := []any{nil, 0.0, -1.0, 1.0, 0.5, 0.9999999999999999, 1.9999999999999998, 2.5, 30.5, 31.0, 1e11, 1e11 - 0.5, 9.3e9, 1e300, math.NaN(), math.Inf(1), "1"}
 	for _, o := range offsets {
 		dates = append(dates, base+o)
 	}
 	for i := 0; i < 2000; i++ {
 		dates = append(dates, base+(r.Float64()-0.5)*200, math.Floor(base)+float64(r.Intn(120)-60)+r.Float64())
 	}
+	small := []any{0.5, 0.9999999999999999, 1.0, 1.5, 2.5, 3.0}
 	for _, leeway := range []time.Duration{0, 30 * time.Second, time.Nanosecond, 5 * time.Minute} {
-		v := &verifier{leeway: leeway}
+		v := &verifier{leeway: leeway, audience: "plexgate"}
 		for i := 0; i < 20000; i++ {
-			claims := map[string]any{}
+			claims := map[string]any{"aud": "plexgate"}
 			if e := dates[r.Intn(len(dates))]; e != nil {
 				claims["exp"] = e
 			}
@@ -164,9 +165,52 @@ func TestFastTimesMatchTimeArithmetic(t *testing.T) {
 				claims["nbf"] = n
 			}
 			now := testNow.UnixNano() + int64(r.Intn(4e9)) - 2e9
-			if got, want := checkTimes(v, claims, now), checkTimesSlow(v, claims, now); got != want {
+			if i%10 == 0 { // around 1970, where ⌊t/1e9⌋ is not t/1e9
+				now -= testNow.UnixNano()
+				claims["exp"] = small[r.Intn(len(small))]
+				if r.Intn(2) == 0 {
+					claims["nbf"] = small[r.Intn(len(small))]
+				}
+			}
+			if got, want := checkClaims(v, claims, now), checkTimesSlow(v, claims, now); got != want {
 				t.Fatalf("leeway %v, claims %v, now %d: fast %v, slow %v", leeway, claims, now, got, want)
 			}
 		}
+	}
+}
+
+// A header segment decoded once is reused, but every later token with it is
+// still checked in full; headers of tokens that fail are never kept.
+func TestKnownHeaderStillChecksEverything(t *testing.T) {
+	key := newTestKey(t)
+	v := testVerifier(key, true)
+	if _, err := verify(context.Background(), v, edToken(t, key, goodClaims()), testNow.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	good := edToken(t, key, goodClaims())
+	head := good[:strings.IndexByte(good, '.')]
+	if _, ok := v.heads.Load(head); !ok {
+		t.Fatal("the verified token's header was not kept")
+	}
+	badSig := good[:strings.LastIndexByte(good, '.')+1] + base64.RawURLEncoding.EncodeToString(make([]byte, 64))
+	cases := map[string]struct {
+		token string
+		want  error
+	}{
+		"bad signature": {badSig, errSignature},
+		"expired":       {edToken(t, key, withClaim("exp", testNow.Add(-time.Hour).Unix())), errExpired},
+		"wrong issuer":  {edToken(t, key, withClaim("iss", "https://evil.example")), errIssuer},
+	}
+	for name, tc := range cases {
+		if _, err := verify(context.Background(), v, tc.token, testNow.UnixNano()); err != tc.want {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	for i := 0; i < 3*maxHeads; i++ { // distinct headers that fail are not kept
+		h := b64JSON(t, map[string]any{"alg": "EdDSA", "kid": key.kid, "n": i})
+		_, _ = verify(context.Background(), v, h+good[len(head):], testNow.UnixNano())
+	}
+	if v.headsN != 1 {
+		t.Fatalf("%d headers kept, want 1", v.headsN)
 	}
 }
