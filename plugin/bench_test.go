@@ -1,7 +1,10 @@
 package plugin
 
 import (
+	"bufio"
+	"bytes"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 )
@@ -14,42 +17,21 @@ func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *nopWriter) WriteHeader(int)             {}
 
 // browserRequest is a page load by Chrome 131 carrying cookie, as Traefik
-// hands it to its middlewares: the browser's 15 headers plus the 6 that
-// Traefik's entrypoint adds.
+// hands it to its middlewares: the browser's headers plus the six that
+// Traefik's entrypoint adds (testdata/page-load.http, shared with the
+// interpreted benchmarks in e2e/interp).
 func browserRequest(cookie string) *http.Request {
-	req := request("theme=dark; " + cookie)
-	addBrowserHeaders(req.Header)
-	addTraefikHeaders(req.Header)
+	raw, err := os.ReadFile("testdata/page-load.http")
+	if err != nil {
+		panic(err)
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		panic(err)
+	}
+	req.RemoteAddr = "192.0.2.7:51000"
+	req.Header.Set("Cookie", "theme=dark; "+cookie)
 	return req
-}
-
-// addBrowserHeaders adds what Chrome sends with a page load besides Cookie.
-func addBrowserHeaders(h http.Header) {
-	h.Set("Cache-Control", "max-age=0")
-	h.Set("Sec-Ch-Ua", `"Chromium";v="131", "Not_A Brand";v="24"`)
-	h.Set("Sec-Ch-Ua-Mobile", "?0")
-	h.Set("Sec-Ch-Ua-Platform", `"Linux"`)
-	h.Set("Upgrade-Insecure-Requests", "1")
-	h.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
-	h.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8")
-	h.Set("Sec-Fetch-Site", "none")
-	h.Set("Sec-Fetch-Mode", "navigate")
-	h.Set("Sec-Fetch-User", "?1")
-	h.Set("Sec-Fetch-Dest", "document")
-	h.Set("Accept-Encoding", "gzip, deflate, br, zstd")
-	h.Set("Accept-Language", "en-US,en;q=0.9")
-	h.Set("Priority", "u=0, i")
-}
-
-// addTraefikHeaders adds what Traefik's entrypoint sets on every request
-// before the middlewares run.
-func addTraefikHeaders(h http.Header) {
-	h.Set("X-Forwarded-For", "192.0.2.7")
-	h.Set("X-Forwarded-Host", "plex.example.com")
-	h.Set("X-Forwarded-Port", "443")
-	h.Set("X-Forwarded-Proto", "https")
-	h.Set("X-Forwarded-Server", "traefik-1")
-	h.Set("X-Real-Ip", "192.0.2.7")
 }
 
 // benchServe runs req through h b.N times. The identity headers set by the

@@ -1,8 +1,12 @@
 package interp
 
 import (
+	"bufio"
+	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/traefik/yaegi/interp"
@@ -21,8 +25,7 @@ func (w *nopWriter) WriteHeader(int)             {}
 // so that every iteration sees a fresh browser request.
 func benchServe(b *testing.B, h http.Handler, req *http.Request) {
 	b.Helper()
-	addBrowserHeaders(req.Header)
-	addTraefikHeaders(req.Header)
+	addPageLoadHeaders(b, req.Header)
 	benchLoop(b, h, req)
 	if req.Header.Get("X-Forwarded-User") == "" {
 		b.Fatal("request was not allowed")
@@ -43,34 +46,23 @@ func benchLoop(b *testing.B, h http.Handler, req *http.Request) {
 	b.StopTimer()
 }
 
-// addBrowserHeaders adds what Chrome 131 sends with a page load besides
-// Cookie (the same set as the plugin's compiled benchmarks).
-func addBrowserHeaders(h http.Header) {
-	h.Set("Cache-Control", "max-age=0")
-	h.Set("Sec-Ch-Ua", `"Chromium";v="131", "Not_A Brand";v="24"`)
-	h.Set("Sec-Ch-Ua-Mobile", "?0")
-	h.Set("Sec-Ch-Ua-Platform", `"Linux"`)
-	h.Set("Upgrade-Insecure-Requests", "1")
-	h.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
-	h.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8")
-	h.Set("Sec-Fetch-Site", "none")
-	h.Set("Sec-Fetch-Mode", "navigate")
-	h.Set("Sec-Fetch-User", "?1")
-	h.Set("Sec-Fetch-Dest", "document")
-	h.Set("Accept-Encoding", "gzip, deflate, br, zstd")
-	h.Set("Accept-Language", "en-US,en;q=0.9")
-	h.Set("Priority", "u=0, i")
-}
-
-// addTraefikHeaders adds what Traefik's entrypoint sets on every request
-// before the middlewares run.
-func addTraefikHeaders(h http.Header) {
-	h.Set("X-Forwarded-For", "192.0.2.7")
-	h.Set("X-Forwarded-Host", "plex.example.com")
-	h.Set("X-Forwarded-Port", "443")
-	h.Set("X-Forwarded-Proto", "https")
-	h.Set("X-Forwarded-Server", "traefik-1")
-	h.Set("X-Real-Ip", "192.0.2.7")
+// addPageLoadHeaders adds the headers of a page load by Chrome 131 as
+// Traefik hands it to its middlewares, browser's and Traefik's own, from
+// the plugin's plugin/testdata/page-load.http (the compiled benchmarks'
+// request); the Cookie header is left as it is.
+func addPageLoadHeaders(b *testing.B, h http.Header) {
+	b.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "plugin", "testdata", "page-load.http"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, values := range page.Header {
+		h[name] = values
+	}
 }
 
 var nop = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -122,7 +114,6 @@ func New(next http.Handler) http.Handler { return &H{next: next} }`)
 	}
 	h := v.Interface().(func(http.Handler) http.Handler)(nop)
 	req := request("x")
-	addBrowserHeaders(req.Header)
-	addTraefikHeaders(req.Header)
+	addPageLoadHeaders(b, req.Header)
 	benchLoop(b, h, req)
 }
