@@ -77,7 +77,9 @@ e2e:
 	cd e2e && go test -count=1 -timeout $(E2E_TIMEOUT) ./...
 
 demo: deps
-	cd e2e && go run ./cmd/demo
+	cd e2e && go build -o "$(BIN)/plexgate-demo" ./cmd/demo
+	@# exec: Ctrl-C reaches the demo alone, which stops everything and exits 0
+	cd e2e && exec "$(BIN)/plexgate-demo"
 
 # make bench: six routes through the real Traefik (no auth, plexgate plugin hit/miss/delegate,
 # forwardAuth → forwardauth, forwardAuth → null server, an empty Yaegi plugin); writes bench/RESULTS.md and
