@@ -109,7 +109,7 @@ func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 		}
 	}
 	// Hit: this exact Cookie header was seen before with a valid session
-	// in it (cache.alias), so one map lookup decides, with no cookie
+	// in it (cacheAlias), so one map lookup decides, with no cookie
 	// parsing. Any other request takes serveMiss, which parses every
 	// credential and checks each against the cache too.
 	if lines := header["Cookie"]; len(lines) == 1 {
