@@ -40,7 +40,7 @@ type headerValue struct {
 //
 // Keys are strings of two kinds: a credential (a session token), and a
 // whole Cookie header line in which a cookie carried a valid credential
-// (see alias). The line key makes the common hit a single map lookup, with
+// (see cacheAlias). The line key makes the common hit a single map lookup, with
 // no cookie parsing at all. Measured under Yaegi (about 600-byte tokens), a
 // lookup keyed by the raw string cost 0.19 µs/op, one keyed by two
 // hash/maphash sums 1.4 µs/op and one keyed by SHA-256 2.7 µs/op, against a
