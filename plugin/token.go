@@ -210,6 +210,8 @@ func checkClaims(v *verifier, claims map[string]any, now int64) error {
 			return errNotYetValid
 		}
 	}
+	// A string aud, the form forwardauth writes, is compared here without
+	// the call to hasAudience (a call is the costly part under Yaegi).
 	if aud, ok := claims["aud"].(string); ok {
 		if aud != v.audience {
 			return errAudience
