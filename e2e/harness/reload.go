@@ -90,6 +90,29 @@ func (s *Stack) StartReloadTraefik(ctx context.Context) (*ReloadTraefik, error) 
 		proc.Stop()
 		return nil, err
 	}
+	// /ping answers before the file provider's routers are in place; until
+	// they are, Traefik answers 404 for the Plex host.
+	probe := t.URL(PlexHost, "/")
+	client := t.Client()
+	err = proc.WaitUntil(ctx, traefikStartTimeout, "route "+probe, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, probe, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("no router yet: %s", resp.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		proc.Stop()
+		return nil, err
+	}
 	return t, nil
 }
 
