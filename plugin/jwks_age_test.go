@@ -16,6 +16,7 @@ func jwksMiddleware(t *testing.T, fa *companion, clk *clock, keys ...testKey) (*
 	publish(fa, keys...)
 	cfg := testConfig(fa.validateURL())
 	cfg.JWKSURL = fa.jwksURL()
+	cfg.CacheTTL = "10m" // longer than JWKSMaxAge: the key's trust must bound the entries
 	return newTestMiddleware(t, cfg, clk)
 }
 
@@ -106,7 +107,7 @@ func TestJWKSReReadIsOneFetchAndDoesNotHoldKnownKeys(t *testing.T) {
 	fa := newCompanion(t)
 	key := newTestKey(t)
 	clk := newClock()
-	m, up, _ := jwksMiddleware(t, fa, clk, key)
+	m, up, logs := jwksMiddleware(t, fa, clk, key)
 	allowed(m, up, edToken(t, key, goodClaims()))
 	clk.advance(5 * time.Minute)
 	hold := make(chan struct{})
@@ -135,9 +136,17 @@ func TestJWKSReReadIsOneFetchAndDoesNotHoldKnownKeys(t *testing.T) {
 		}()
 	}
 	wg.Wait() // they finish while the fetch is still held
+	select {
+	case <-first:
+		t.Fatal("the re-read ended before it was released: the other requests waited for it")
+	default:
+	}
 	close(hold)
 	if !<-first {
 		t.Fatal("request that re-read the JWKS refused")
+	}
+	if strings.Contains(logs.String(), "jwks fetch failed") {
+		t.Fatalf("the held fetch failed (timed out while requests waited):\n%s", logs.String())
 	}
 	if _, j := fa.calls(); j != 2 {
 		t.Fatalf("jwks fetches %d, want 2", j)
