@@ -78,8 +78,9 @@ type Config struct {
 	Leeway string `json:"leeway,omitempty"`
 
 	// CacheTTL is how long an allowed credential stays cached; an entry
-	// never outlives the token's "exp". "0" disables the cache.
-	// Default "5m".
+	// never outlives the token's "exp", nor a locally verified token's
+	// refresh point ("rat", docs/contract.md), nor the JWKS copy whose key
+	// verified it (JWKSMaxAge). "0" disables the cache. Default "5m".
 	CacheTTL string `json:"cacheTTL,omitempty"`
 
 	// CacheMaxEntries bounds the cache. Default 10000, at least 1.
