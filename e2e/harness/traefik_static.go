@@ -141,9 +141,13 @@ func ReadStatic(path string) (*Static, error) {
 	return &s, nil
 }
 
-// ShippedStatic is static/traefik.local.yml, decoded by ReadStatic.
+// shippedStatic is the shipped static file that loads the plugin from
+// plugins-local, relative to the repository root.
+const shippedStatic = "static/traefik.local.yml"
+
+// ShippedStatic is the shipped static file (shippedStatic), decoded by ReadStatic.
 func ShippedStatic(paths Paths) (*Static, error) {
-	return ReadStatic(filepath.Join(paths.Root, "static", "traefik.local.yml"))
+	return ReadStatic(filepath.Join(paths.Root, shippedStatic))
 }
 
 // Marshal is the configuration as YAML.

@@ -61,7 +61,7 @@ func TestSiteStaticIsTheShippedFileWithOnlyTheSiteFieldsChanged(t *testing.T) {
 	// Everything else is what Traefik reads from the shipped file: the
 	// typed pass loses nothing (access log, redirection, plugin, …).
 	want := &static.Configuration{}
-	if err := file.Decode(filepath.Join(paths.Root, "static", "traefik.local.yml"), want); err != nil {
+	if err := file.Decode(filepath.Join(paths.Root, shippedStatic), want); err != nil {
 		t.Fatal(err)
 	}
 	for name, ep := range want.EntryPoints {
@@ -71,7 +71,7 @@ func TestSiteStaticIsTheShippedFileWithOnlyTheSiteFieldsChanged(t *testing.T) {
 	wantACME.CAServer, wantACME.Storage, wantACME.Email = acme.CAServer, acme.Storage, acme.Email
 	want.Providers.File.Directory = got.Providers.File.Directory
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("written static config differs from static/traefik.local.yml beyond the site fields:\n%s", yml)
+		t.Errorf("written static config differs from %s beyond the site fields:\n%s", shippedStatic, yml)
 	}
 }
 
@@ -80,7 +80,7 @@ func TestReadStaticRejectsAKeyItDoesNotDeclare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, err := os.ReadFile(filepath.Join(paths.Root, "static", "traefik.local.yml"))
+	shipped, err := os.ReadFile(filepath.Join(paths.Root, shippedStatic))
 	if err != nil {
 		t.Fatal(err)
 	}
