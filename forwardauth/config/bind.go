@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"flag"
@@ -161,11 +161,11 @@ func (f flagValue) Set(s string) error {
 // IsBoolFlag lets a bool leaf be given as "-oidc.use_userinfo" alone.
 func (f flagValue) IsBoolFlag() bool { return f.isBool }
 
-// registerConfigFlags adds one flag per Config leaf to fs and returns the map
-// that collects the values given on the command line.
-func registerConfigFlags(fs *flag.FlagSet) map[string]string {
+// RegisterFlags adds one flag per Config leaf to fs (-oidc.client_id) and
+// returns the map that collects the values given on the command line, for Load.
+func RegisterFlags(fs *flag.FlagSet) map[string]string {
 	set := map[string]string{}
-	cfg := defaultConfig()
+	cfg := Default()
 	for _, f := range fields(&cfg) {
 		usage := fmt.Sprintf("config %s (env %s)", f.path, envName(f.path))
 		if def := defaultText(f.value); def != "" {

@@ -1,4 +1,8 @@
-package main
+// Package config holds forwardauth's configuration: the Config types with
+// their defaults (Default), the loader that applies the file, the
+// environment and the flags in that order (Load, RegisterFlags), and the
+// check that reports every problem at once, by config path (Config.Check).
+package config
 
 import (
 	"bytes"
@@ -14,7 +18,7 @@ import (
 // Config is the whole forwardauth configuration. The YAML key of every field
 // is also settable by environment variable (PLEXGATE_<UPPER_SNAKE of the
 // dotted path>) and by flag (-<dotted.path>). Sources apply in the order
-// defaults, file, environment, flags; see loadConfig.
+// defaults, file, environment, flags; see Load.
 type Config struct {
 	// Listen is the address the HTTP server binds. Default ":4181".
 	Listen string `yaml:"listen"`
@@ -137,8 +141,8 @@ type RedirectConfig struct {
 	AllowedDomains []string `yaml:"allowed_domains"`
 }
 
-// defaultConfig returns a Config holding every default.
-func defaultConfig() Config {
+// Default returns a Config holding every default.
+func Default() Config {
 	return Config{
 		Listen: ":4181",
 		Log:    LogConfig{Level: "info", Format: "text"},
@@ -160,11 +164,12 @@ func defaultConfig() Config {
 	}
 }
 
-// loadConfig builds the configuration: defaults, then the YAML file (when
+// Load builds the configuration: defaults, then the YAML file (when
 // path is not empty), then the environment, then the flag values that were
-// set on the command line (dotted path → raw value).
-func loadConfig(path string, env func(string) (string, bool), flags map[string]string) (Config, error) {
-	cfg := defaultConfig()
+// set on the command line (dotted path → raw value, as collected by
+// RegisterFlags). env nil means no environment.
+func Load(path string, env func(string) (string, bool), flags map[string]string) (Config, error) {
+	cfg := Default()
 	if path != "" {
 		if err := decodeFile(path, &cfg); err != nil {
 			return cfg, err

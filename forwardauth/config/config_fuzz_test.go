@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -8,10 +8,10 @@ import (
 )
 
 // FuzzLoadConfig feeds arbitrary YAML and one arbitrary environment value
-// to the loader and the validator: neither panics, and validate has no
+// to the loader and the check: neither panics, and Check has no
 // side effects (twice gives the same answer and leaves the config as it was).
 func FuzzLoadConfig(f *testing.F) {
-	example, err := os.ReadFile(filepath.Join("..", "examples", "forwardauth.yml"))
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "forwardauth.yml"))
 	if err == nil {
 		f.Add(example, uint8(0), "x")
 	}
@@ -20,7 +20,7 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("session: [1, 2]\n"), uint8(200), "true")
 	f.Add([]byte("unknown_key: 1\n"), uint8(1), "")
 	paths := func() []string {
-		cfg := defaultConfig()
+		cfg := Default()
 		var out []string
 		for _, fl := range fields(&cfg) {
 			out = append(out, envName(fl.path))
@@ -35,17 +35,17 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 		name := paths[int(which)%len(paths)]
 		env := func(k string) (string, bool) { return value, k == name }
-		cfg, err := loadConfig(file, env, nil)
+		cfg, err := Load(file, env, nil)
 		if err != nil {
 			return
 		}
 		before := reflect.ValueOf(cfg).Interface()
-		err1, err2 := cfg.validate(), cfg.validate()
+		err1, err2 := cfg.Check(), cfg.Check()
 		if (err1 == nil) != (err2 == nil) || (err1 != nil && err1.Error() != err2.Error()) {
-			t.Fatalf("validate is not deterministic: %v / %v", err1, err2)
+			t.Fatalf("Check is not deterministic: %v / %v", err1, err2)
 		}
 		if !reflect.DeepEqual(before, cfg) {
-			t.Fatal("validate changed the config")
+			t.Fatal("Check changed the config")
 		}
 	})
 }

@@ -1,9 +1,6 @@
-package main
+package config
 
 import (
-	"bytes"
-	"crypto/x509"
-	"encoding/pem"
 	"flag"
 	"io"
 	"os"
@@ -26,53 +23,6 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
-	cfg := defaultConfig()
-	cfg.Log.Format = "xml"
-	cfg.OIDC.Scopes = []string{"profile"}
-	cfg.Session.MaxAge = time.Second
-	cfg.Session.CookieName = "bad name"
-	cfg.Headers.Claims = map[string]string{"given_name": "Bad Header"}
-	cfg.Redirect.AllowedDomains = []string{"https://x"}
-	err := cfg.validate()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	got := strings.Join(problemsOf(err), "\n")
-	for _, key := range []string{"public_url:", "log.format:", "oidc.issuer:", "oidc.client_id:", "oidc.client_secret:", "oidc.scopes:",
-		"session.cookie_name:", "session.max_age:", "session.signing_key_file:", "authz:", "headers.claims:", "redirect.allowed_domains:"} {
-		if !strings.Contains(got, key) {
-			t.Errorf("problem for %s missing in:\n%s", key, got)
-		}
-	}
-}
-
-func TestValidateRejectsConflictingSecrets(t *testing.T) {
-	tests := []struct {
-		name string
-		edit func(*Config)
-		key  string
-	}{
-		{"key and hmac", func(c *Config) { c.Session.HMACSecret = strings.Repeat("s", 40) }, "session.signing_key_file:"},
-		{"short hmac", func(c *Config) { c.Session.SigningKeyFile = ""; c.Session.HMACSecret = "short" }, "session.hmac_secret:"},
-		{"secret twice", func(c *Config) { c.OIDC.ClientSecretFile = "/x" }, "oidc.client_secret:"},
-		{"mfa without values", func(c *Config) { c.Authz.RequireMFA = true; c.Authz.MFAAMR = nil }, "authz.require_mfa:"},
-		{"bad public url", func(c *Config) { c.PublicURL = "auth.example.com" }, "public_url:"},
-		{"cookie domain outside public url", func(c *Config) { c.Session.CookieDomain = "example.org" }, "session.cookie_domain:"},
-		{"look-alike cookie domain", func(c *Config) { c.PublicURL = "https://auth.notexample.com" }, "session.cookie_domain:"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig(t, t.TempDir(), "https://idp.example.com")
-			tt.edit(&cfg)
-			err := cfg.validate()
-			if err == nil || !strings.Contains(err.Error(), tt.key) {
-				t.Fatalf("err %v, want a problem for %s", err, tt.key)
-			}
-		})
-	}
 }
 
 func TestConfigSourcesApplyInOrder(t *testing.T) {
@@ -99,7 +49,7 @@ func TestConfigSourcesApplyInOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(file, mapEnv(tt.env), tt.flags)
+			cfg, err := Load(file, mapEnv(tt.env), tt.flags)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +61,7 @@ func TestConfigSourcesApplyInOrder(t *testing.T) {
 }
 
 func TestEveryKeyHasEnvAndFlag(t *testing.T) {
-	cfg := defaultConfig()
+	cfg := Default()
 	var fs = newTestFlagSet()
 	for _, f := range fields(&cfg) {
 		if fs.Lookup(f.path) == nil {
@@ -137,7 +87,7 @@ func TestConfigLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := loadConfig(writeFile(t, "c.yml", tt.file), mapEnv(tt.env), tt.flags)
+			_, err := Load(writeFile(t, "c.yml", tt.file), mapEnv(tt.env), tt.flags)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want mention of %s", err, tt.want)
 			}
@@ -145,62 +95,9 @@ func TestConfigLoadErrors(t *testing.T) {
 	}
 }
 
-func TestCheckCommand(t *testing.T) {
-	dir := t.TempDir()
-	good := testConfig(t, dir, "https://idp.example.com/oauth2/default")
-	goodFile := writeFile(t, "good.yml", "public_url: https://auth.example.com\noidc:\n  issuer: https://idp.example.com/oauth2/default\n  client_id: c\n  client_secret_file: "+
-		writeFile(t, "secret", "s3cret\n")+"\nsession:\n  signing_key_file: "+good.Session.SigningKeyFile+"\nauthz:\n  allow_all: true\n")
-	tests := []struct {
-		name string
-		args []string
-		env  map[string]string
-		code int
-		out  string
-	}{
-		{"valid file", []string{"-check", "-config", goodFile}, nil, 0, "configuration OK"},
-		{"empty config lists problems", []string{"-check"}, nil, 1, "oidc.client_id"},
-		{"missing key file", []string{"-check", "-config", goodFile, "-session.signing_key_file", "/nonexistent.pem"}, nil, 1, "session.signing_key_file"},
-		{"config path from env", []string{"-check"}, map[string]string{"PLEXGATE_CONFIG": goodFile}, 0, "configuration OK"},
-		{"bool flag alone", []string{"-check", "-config", goodFile, "-oidc.use_userinfo"}, nil, 0, "configuration OK"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(tt.args, &stdout, &stderr, mapEnv(tt.env))
-			if code != tt.code || !strings.Contains(stdout.String()+stderr.String(), tt.out) {
-				t.Fatalf("exit %d out %q err %q", code, stdout.String(), stderr.String())
-			}
-		})
-	}
-}
-
-func TestGenkeyPrintsEd25519Key(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-genkey"}, &stdout, &stderr, noEnv); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	block, _ := pem.Decode(stdout.Bytes())
-	if block == nil || block.Type != "PRIVATE KEY" {
-		t.Fatalf("no PEM: %q", stdout.String())
-	}
-	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestExampleConfigIsValid(t *testing.T) {
-	cfg, err := loadConfig("../examples/forwardauth.yml", noEnv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.validate(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func newTestFlagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	registerConfigFlags(fs)
+	RegisterFlags(fs)
 	return fs
 }

@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"crypto/ed25519"
@@ -15,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 // The attack tests try the classes of bugs that gates of this kind have
@@ -33,11 +36,11 @@ type forger struct {
 
 func newForger(t *testing.T, e *env) *forger {
 	t.Helper()
-	priv, err := readEd25519Private(e.cfg.Session.SigningKeyFile)
+	priv, err := session.ReadPrivateKey(e.cfg.Session.SigningKeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &forger{t: t, priv: priv, kid: thumbprint(priv.Public().(ed25519.PublicKey)), iss: e.srv.sessions.issuer, now: e.clock.now()}
+	return &forger{t: t, priv: priv, kid: session.Thumbprint(priv.Public().(ed25519.PublicKey)), iss: e.srv.sessions.Issuer(), now: e.clock.now()}
 }
 
 // header is a valid session header.
@@ -102,7 +105,7 @@ func TestForgedSessionTokensAreRefused(t *testing.T) {
 	der, _ := x509.MarshalPKIXPublicKey(pub)
 	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	_, attacker, _ := ed25519.GenerateKey(rand.Reader)
-	attackerKid := thumbprint(attacker.Public().(ed25519.PublicKey))
+	attackerKid := session.Thumbprint(attacker.Public().(ed25519.PublicKey))
 	h, c, n := f.header(), f.claims(), f.now.Unix()
 	good := f.ed(h, c, f.priv)
 	tests := []struct {
@@ -124,7 +127,7 @@ func TestForgedSessionTokensAreRefused(t *testing.T) {
 		{"x5u pointing to the attacker's certificate", f.ed(with(h, "kid", attackerKid, "x5u", "https://evil.example/cert.pem"), c, attacker)},
 		{"embedded jwk of the attacker", f.ed(with(h, "jwk", map[string]any{"kty": "OKP", "crv": "Ed25519",
 			"x": base64.RawURLEncoding.EncodeToString(attacker.Public().(ed25519.PublicKey))}), c, attacker)},
-		{"typ of a login state", f.ed(with(h, "typ", stateTyp), c, f.priv)},
+		{"typ of a login state", f.ed(with(h, "typ", session.StateType), c, f.priv)},
 		{"wrong issuer", f.ed(h, with(c, "iss", "https://evil.example"), f.priv)},
 		{"wrong audience", f.ed(h, with(c, "aud", "other"), f.priv)},
 		{"audience array without plexgate", f.ed(h, with(c, "aud", []string{"other"}), f.priv)},
@@ -178,7 +181,7 @@ func mustJSON(v any) []byte {
 }
 
 func TestSessionLeewayBoundsClockSkew(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Session.Leeway = 30 * time.Second })
+	e := newEnv(t, func(c *config.Config) { c.Session.Leeway = 30 * time.Second })
 	f := newForger(t, e)
 	h, c, n := f.header(), f.claims(), f.now.Unix()
 	tests := []struct {

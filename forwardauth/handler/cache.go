@@ -1,9 +1,11 @@
-package main
+package handler
 
 import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 // tokenCache remembers verified session tokens by their SHA-256, until the
@@ -14,15 +16,15 @@ type tokenCache struct {
 	now func() time.Time
 
 	mu      sync.RWMutex
-	entries map[[32]byte]*sessionClaims
+	entries map[[32]byte]*session.Claims
 }
 
 func newTokenCache(max int, now func() time.Time) *tokenCache {
-	return &tokenCache{max: max, now: now, entries: make(map[[32]byte]*sessionClaims, max)}
+	return &tokenCache{max: max, now: now, entries: make(map[[32]byte]*session.Claims, max)}
 }
 
 // get returns the cached claims of raw when present and not expired.
-func (c *tokenCache) get(raw string) (*sessionClaims, bool) {
+func (c *tokenCache) get(raw string) (*session.Claims, bool) {
 	key := sha256.Sum256([]byte(raw))
 	c.mu.RLock()
 	claims, ok := c.entries[key]
@@ -34,7 +36,7 @@ func (c *tokenCache) get(raw string) (*sessionClaims, bool) {
 }
 
 // put caches claims for raw, evicting expired entries, then arbitrary ones, when full.
-func (c *tokenCache) put(raw string, claims *sessionClaims) {
+func (c *tokenCache) put(raw string, claims *session.Claims) {
 	key := sha256.Sum256([]byte(raw))
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"net/http"
@@ -19,7 +19,7 @@ func (s *Server) sessionCookie(value string, maxAge int) *http.Cookie {
 // path /auth, always HttpOnly).
 func (s *Server) stateCookie(state, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
-		Name: s.states.cookieName(s.cfg.Session.CookieName, state), Value: value,
+		Name: s.states.CookieName(s.cfg.Session.CookieName, state), Value: value,
 		Path: s.basePath() + "/auth", MaxAge: maxAge,
 		Secure: s.cfg.Session.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	}

@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"io"
@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 // clock is a settable time source.
@@ -38,16 +41,16 @@ type env struct {
 	idp   *testIDP
 	srv   *Server
 	clock *clock
-	cfg   Config
+	cfg   config.Config
 	dir   string
 }
 
 const site = "https://plex.example.com/web/index.html"
 
 // testConfig is a valid config for idp with a fresh signing key in dir.
-func testConfig(t testing.TB, dir, issuer string) Config {
+func testConfig(t testing.TB, dir, issuer string) config.Config {
 	t.Helper()
-	cfg := defaultConfig()
+	cfg := config.Default()
 	cfg.PublicURL = "https://auth.example.com"
 	cfg.OIDC.Issuer = issuer
 	cfg.OIDC.ClientID = "plexgate-client"
@@ -60,7 +63,7 @@ func testConfig(t testing.TB, dir, issuer string) Config {
 
 func writeKey(t testing.TB, dir, name string) string {
 	t.Helper()
-	pemData, err := genKeyPEM()
+	pemData, err := session.GenerateKeyPEM()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +74,7 @@ func writeKey(t testing.TB, dir, name string) string {
 	return path
 }
 
-func newEnv(t testing.TB, mutate func(*Config)) *env {
+func newEnv(t testing.TB, mutate func(*config.Config)) *env {
 	t.Helper()
 	c := &clock{t: time.Now().Truncate(time.Second)}
 	idp := newTestIDP(t, c.now)
@@ -86,12 +89,12 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 }
 
 // server builds a Server for cfg on the env's clock.
-func (e *env) server(cfg Config) *Server {
+func (e *env) server(cfg config.Config) *Server {
 	e.t.Helper()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Check(); err != nil {
 		e.t.Fatalf("config: %v", err)
 	}
-	srv, err := newServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), e.clock.now)
+	srv, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), e.clock.now)
 	if err != nil {
 		e.t.Fatalf("newServer: %v", err)
 	}
@@ -191,4 +194,13 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 func body(resp *http.Response) string {
 	b, _ := io.ReadAll(resp.Body)
 	return strings.TrimSpace(string(b))
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

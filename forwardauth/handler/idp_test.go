@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"crypto/rand"
@@ -106,7 +106,7 @@ func (p *testIDP) authorize(w http.ResponseWriter, r *http.Request) {
 	if p.authErr != "" {
 		back.Set("error", p.authErr)
 	} else {
-		code := randomID(12)
+		code := rand.Text()
 		p.codes[code] = authCode{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: redirect.String()}
 		back.Set("code", code)
 	}
@@ -132,7 +132,7 @@ func (p *testIDP) token(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
 		return
 	}
-	writeJSON(w, map[string]any{"access_token": "at-" + randomID(8), "token_type": "Bearer", "expires_in": 3600, "id_token": p.idToken(code.nonce)})
+	writeJSON(w, map[string]any{"access_token": "at-" + rand.Text(), "token_type": "Bearer", "expires_in": 3600, "id_token": p.idToken(code.nonce)})
 }
 
 // idToken signs an ID token with the current settings; call with p.mu held.

@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"crypto/ed25519"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 func jwtDate(t time.Time) *jwt.NumericDate { return jwt.NewNumericDate(t) }
@@ -34,7 +36,7 @@ func (e *env) jwks() jwksDoc {
 
 func TestJWKSKidIsRFC7638Thumbprint(t *testing.T) {
 	e := newEnv(t, nil)
-	priv, err := readEd25519Private(e.cfg.Session.SigningKeyFile)
+	priv, err := session.ReadPrivateKey(e.cfg.Session.SigningKeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestKeyRotation(t *testing.T) {
 				t.Fatalf("old token: status %d, want %d", resp.StatusCode, tt.status)
 			}
 			doc := e.jwks()
-			if len(doc.Keys) != tt.keys || doc.Keys[0]["kid"] != e.srv.keys.signKID {
+			if len(doc.Keys) != tt.keys || doc.Keys[0]["kid"] != e.srv.keys.SigningKID() {
 				t.Errorf("jwks %v: want %d keys, signing key first", doc.Keys, tt.keys)
 			}
 			if resp := e.validate(site, nil, e.session()); resp.StatusCode != http.StatusOK {
@@ -95,7 +97,7 @@ func TestKeyRotation(t *testing.T) {
 
 func writePublic(t *testing.T, dir, privFile string) string {
 	t.Helper()
-	priv, err := readEd25519Private(privFile)
+	priv, err := session.ReadPrivateKey(privFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +111,7 @@ func writePublic(t *testing.T, dir, privFile string) string {
 
 func TestHS256Sessions(t *testing.T) {
 	secret := "0123456789abcdef0123456789abcdef-shared"
-	e := newEnv(t, func(c *Config) { c.Session.SigningKeyFile = ""; c.Session.HMACSecret = secret })
+	e := newEnv(t, func(c *config.Config) { c.Session.SigningKeyFile = ""; c.Session.HMACSecret = secret })
 	c := e.session()
 	tok, _, _ := jwt.NewParser().ParseUnverified(c.Value, jwt.MapClaims{})
 	sum := sha256.Sum256([]byte(secret))

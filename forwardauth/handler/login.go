@@ -1,15 +1,16 @@
-package main
+package handler
 
 import (
-	"context"
-	"crypto/subtle"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/plexgate/plexgate/forwardauth/authz"
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/login"
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 // handleLogin starts an authorization code flow with PKCE, state and nonce
@@ -24,20 +25,20 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		badRedirect(w)
 		return
 	}
-	d, err := s.provider.get(r.Context())
+	d, err := s.provider.Get(r.Context())
 	if err != nil {
 		s.providerDown(w, err)
 		return
 	}
 	verifier := oauth2.GenerateVerifier()
-	ls, raw, err := s.states.mint(target.String(), verifier)
+	ls, raw, err := s.states.Mint(target.String(), verifier)
 	if err != nil {
 		s.internalError(w, "state", err)
 		return
 	}
-	http.SetCookie(w, s.stateCookie(ls.State, raw, int(stateTTL.Seconds())))
+	http.SetCookie(w, s.stateCookie(ls.State, raw, int(session.StateTTL.Seconds())))
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, d.oauth.AuthCodeURL(ls.State, oauth2.S256ChallengeOption(verifier), oidc.Nonce(ls.Nonce)), http.StatusFound)
+	http.Redirect(w, r, d.AuthCodeURL(ls.State, verifier, ls.Nonce), http.StatusFound)
 }
 
 // providerDown answers 503 when the provider cannot be discovered.
@@ -67,7 +68,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 			Message: "This sign-in attempt is unknown, expired or already used. Go back to the site and sign in again."})
 		return
 	}
-	d, err := s.provider.get(r.Context())
+	d, err := s.provider.Get(r.Context())
 	if err != nil {
 		s.providerDown(w, err)
 		return
@@ -76,8 +77,8 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // finishLogin exchanges the code, authorizes the user and sets the session.
-func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, d *discovered, ls *loginState, code string) {
-	claims, rawID, err := s.exchange(r.Context(), d, ls, code)
+func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, d *login.Discovered, ls *session.LoginState, code string) {
+	claims, rawID, err := s.provider.Exchange(r.Context(), d, code, ls.Verifier, ls.Nonce)
 	if err != nil {
 		s.metrics.logins.WithLabelValues("failed").Inc()
 		s.log.Warn("login failed", "err", err)
@@ -85,20 +86,20 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, d *discover
 			Message: "The sign-in could not be completed. Go back to the site and sign in again."})
 		return
 	}
-	id := identityOf(claims, s.cfg.Authz.GroupsClaim, s.cfg.Headers)
-	if why := s.authz.decide(id.Email, id.Groups, id.AMR, id.ACR); why != allowed {
+	id := authz.IdentityOf(claims, s.cfg.Authz.GroupsClaim, s.cfg.Headers)
+	if why := s.authz.Decide(id.Email, id.Groups, id.AMR, id.ACR); why != authz.Allowed {
 		s.metrics.logins.WithLabelValues("denied").Inc()
 		s.log.Info("login denied", "sub", id.Subject, "reason", string(why))
 		writePage(w, http.StatusForbidden, pageData{Title: "Access denied", Message: string(why), Link: s.path("/logout"), LinkText: "Sign out"})
 		return
 	}
-	tok, err := s.sessions.mint(id)
+	tok, err := s.sessions.Mint(id)
 	if err != nil {
 		s.sessionTooLarge(w, err)
 		return
 	}
 	http.SetCookie(w, s.sessionCookie(tok, int(s.cfg.Session.MaxAge.Seconds())))
-	if len(rawID) <= maxCookieBytes {
+	if len(rawID) <= session.MaxCookieBytes {
 		http.SetCookie(w, s.hintCookie(rawID, int(s.cfg.Session.MaxAge.Seconds())))
 	}
 	s.metrics.logins.WithLabelValues("success").Inc()
@@ -107,7 +108,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, d *discover
 }
 
 func (s *Server) sessionTooLarge(w http.ResponseWriter, err error) {
-	if !errors.Is(err, errTooLarge) {
+	if !errors.Is(err, session.ErrTooLarge) {
 		s.internalError(w, "session", err)
 		return
 	}
@@ -118,96 +119,25 @@ func (s *Server) sessionTooLarge(w http.ResponseWriter, err error) {
 		Message: "Your session would not fit in a cookie. The administrator must drop claims: " + err.Error()})
 }
 
-// takeState finds the state cookie for state, deletes it and verifies it.
-func (s *Server) takeState(w http.ResponseWriter, r *http.Request, state string) (*loginState, error) {
-	if state == "" || !validHeaderName(state) || len(state) > 64 {
+// takeState finds the state cookie for state, deletes it, verifies it and
+// marks the state used; a second call with the same state fails.
+func (s *Server) takeState(w http.ResponseWriter, r *http.Request, state string) (*session.LoginState, error) {
+	if state == "" || !config.ValidHeaderName(state) || len(state) > 64 {
 		return nil, errors.New("state: missing or malformed")
 	}
-	c, err := r.Cookie(s.states.cookieName(s.cfg.Session.CookieName, state))
+	c, err := r.Cookie(s.states.CookieName(s.cfg.Session.CookieName, state))
 	if err != nil {
 		return nil, errors.New("state: no cookie for this state")
 	}
 	http.SetCookie(w, s.stateCookie(state, "", -1))
-	return s.states.consume(c.Value, state)
-}
-
-// exchange redeems the code with the PKCE verifier and verifies the ID
-// token (iss, aud, exp, signature by go-oidc; nonce, azp, at_hash here).
-func (s *Server) exchange(ctx context.Context, d *discovered, ls *loginState, code string) (claimSet, string, error) {
-	if code == "" {
-		return nil, "", errors.New("oidc: callback without code")
-	}
-	pctx := s.provider.ctx(ctx)
-	tok, err := d.oauth.Exchange(pctx, code, oauth2.VerifierOption(ls.Verifier))
+	ls, err := s.states.Verify(c.Value, state)
 	if err != nil {
-		return nil, "", fmt.Errorf("oidc: exchange: %w", err)
+		return nil, err
 	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if rawID == "" {
-		return nil, "", errors.New("oidc: token response without id_token")
+	if !s.used.Add(state, ls.ExpiresAt.Time, s.now()) {
+		return nil, login.ErrStateUsed
 	}
-	idt, err := d.verifier.Verify(pctx, rawID)
-	if err != nil {
-		return nil, "", fmt.Errorf("oidc: id token: %w", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(ls.Nonce)) != 1 {
-		return nil, "", errors.New("oidc: id token nonce mismatch")
-	}
-	var claims claimSet
-	if err := idt.Claims(&claims); err != nil {
-		return nil, "", fmt.Errorf("oidc: id token claims: %w", err)
-	}
-	if err := s.checkAZP(idt, claims); err != nil {
-		return nil, "", err
-	}
-	if idt.AccessTokenHash != "" {
-		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
-			return nil, "", fmt.Errorf("oidc: %w", err)
-		}
-	}
-	if s.cfg.OIDC.UseUserinfo {
-		if err := s.mergeUserinfo(pctx, d, tok, idt.Subject, claims); err != nil {
-			return nil, "", err
-		}
-	}
-	return claims, rawID, nil
-}
-
-// checkAZP requires azp to be our client id when present or when the token
-// has several audiences (OIDC Core 3.1.3.7).
-func (s *Server) checkAZP(idt *oidc.IDToken, c claimSet) error {
-	azp, present := c["azp"]
-	if !present && len(idt.Audience) <= 1 {
-		return nil
-	}
-	if v, _ := azp.(string); v != s.cfg.OIDC.ClientID {
-		return errors.New("oidc: id token azp is not this client")
-	}
-	return nil
-}
-
-// protectedClaims come from the ID token only, never from userinfo.
-var protectedClaims = []string{"iss", "aud", "sub", "exp", "iat", "nbf", "nonce", "azp", "amr", "acr", "auth_time", "at_hash"}
-
-// mergeUserinfo adds the userinfo endpoint's claims to claims.
-func (s *Server) mergeUserinfo(ctx context.Context, d *discovered, tok *oauth2.Token, sub string, claims claimSet) error {
-	ui, err := d.p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
-	if err != nil {
-		return fmt.Errorf("oidc: userinfo: %w", err)
-	}
-	if ui.Subject != sub {
-		return errors.New("oidc: userinfo subject differs from id token")
-	}
-	var extra claimSet
-	if err := ui.Claims(&extra); err != nil {
-		return fmt.Errorf("oidc: userinfo claims: %w", err)
-	}
-	for k, v := range extra {
-		if !contains(protectedClaims, k) {
-			claims[k] = v
-		}
-	}
-	return nil
+	return ls, nil
 }
 
 // providerErrorText explains an OAuth error code without echoing free text.

@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"encoding/pem"
@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 func TestLoginSetsSessionCookieAndReturnsToSite(t *testing.T) {
@@ -135,7 +138,7 @@ func TestExpiredStateIsRejected(t *testing.T) {
 	e := newEnv(t, nil)
 	authURL, state := e.startLogin(site)
 	cb := e.authorize(authURL)
-	e.clock.advance(stateTTL + time.Second)
+	e.clock.advance(session.StateTTL + time.Second)
 	if resp := e.get(cb.String(), state); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400", resp.StatusCode)
 	}
@@ -144,16 +147,16 @@ func TestExpiredStateIsRejected(t *testing.T) {
 func TestDeniedLoginShowsReasonWithoutClaims(t *testing.T) {
 	tests := []struct {
 		name   string
-		cfg    func(*Config)
+		cfg    func(*config.Config)
 		claims map[string]any
 		reason string
 	}{
-		{"group not allowed", func(c *Config) { c.Authz.Groups = []string{"admins"} }, nil, "not on the list"},
-		{"email not allowed", func(c *Config) { c.Authz.Groups = nil; c.Authz.Emails = []string{"bob@example.com"} }, nil, "not on the list"},
-		{"unverified email does not match", func(c *Config) { c.Authz.Groups = nil; c.Authz.Domains = []string{"example.com"} },
+		{"group not allowed", func(c *config.Config) { c.Authz.Groups = []string{"admins"} }, nil, "not on the list"},
+		{"email not allowed", func(c *config.Config) { c.Authz.Groups = nil; c.Authz.Emails = []string{"bob@example.com"} }, nil, "not on the list"},
+		{"unverified email does not match", func(c *config.Config) { c.Authz.Groups = nil; c.Authz.Domains = []string{"example.com"} },
 			map[string]any{"email_verified": false}, "not on the list"},
-		{"missing mfa", func(c *Config) { c.Authz.RequireMFA = true }, map[string]any{"amr": []string{"pwd"}}, "two-factor"},
-		{"acr not accepted", func(c *Config) {
+		{"missing mfa", func(c *config.Config) { c.Authz.RequireMFA = true }, map[string]any{"amr": []string{"pwd"}}, "two-factor"},
+		{"acr not accepted", func(c *config.Config) {
 			c.Authz.RequireMFA = true
 			c.Authz.MFAAMR = nil
 			c.Authz.MFAACR = []string{"urn:okta:loa:2fa:any"}
@@ -186,17 +189,17 @@ func TestDeniedLoginShowsReasonWithoutClaims(t *testing.T) {
 func TestAllowedLogins(t *testing.T) {
 	tests := []struct {
 		name   string
-		cfg    func(*Config)
+		cfg    func(*config.Config)
 		claims map[string]any
 	}{
-		{"allow all", func(c *Config) { c.Authz.Groups = nil; c.Authz.AllowAll = true }, map[string]any{"groups": nil}},
-		{"email case-insensitive", func(c *Config) { c.Authz.Groups = nil; c.Authz.Emails = []string{"Alice@Example.com"} }, nil},
-		{"email domain", func(c *Config) { c.Authz.Groups = nil; c.Authz.Domains = []string{"example.com"} }, nil},
-		{"mfa by amr", func(c *Config) { c.Authz.RequireMFA = true }, nil},
-		{"mfa by acr", func(c *Config) { c.Authz.RequireMFA = true; c.Authz.MFAACR = []string{"urn:okta:loa:2fa:any"} },
+		{"allow all", func(c *config.Config) { c.Authz.Groups = nil; c.Authz.AllowAll = true }, map[string]any{"groups": nil}},
+		{"email case-insensitive", func(c *config.Config) { c.Authz.Groups = nil; c.Authz.Emails = []string{"Alice@Example.com"} }, nil},
+		{"email domain", func(c *config.Config) { c.Authz.Groups = nil; c.Authz.Domains = []string{"example.com"} }, nil},
+		{"mfa by amr", func(c *config.Config) { c.Authz.RequireMFA = true }, nil},
+		{"mfa by acr", func(c *config.Config) { c.Authz.RequireMFA = true; c.Authz.MFAACR = []string{"urn:okta:loa:2fa:any"} },
 			map[string]any{"amr": []string{"pwd"}, "acr": "urn:okta:loa:2fa:any"}},
 		{"several audiences with our azp", nil, map[string]any{"aud": []string{"plexgate-client", "api"}, "azp": "plexgate-client"}},
-		{"custom groups claim", func(c *Config) { c.Authz.GroupsClaim = "roles" }, map[string]any{"groups": nil, "roles": []string{"plex-users"}}},
+		{"custom groups claim", func(c *config.Config) { c.Authz.GroupsClaim = "roles" }, map[string]any{"groups": nil, "roles": []string{"plex-users"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,7 +221,10 @@ func TestAllowedLogins(t *testing.T) {
 }
 
 func TestUserinfoClaimsAreMerged(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.OIDC.UseUserinfo = true; c.Headers.Claims = map[string]string{"locale": "X-Locale"} })
+	e := newEnv(t, func(c *config.Config) {
+		c.OIDC.UseUserinfo = true
+		c.Headers.Claims = map[string]string{"locale": "X-Locale"}
+	})
 	e.idp.set(func(p *testIDP) {
 		p.claims["groups"] = nil
 		p.userinfo = map[string]any{"groups": []string{"plex-users"}, "locale": "en-US", "amr": []string{"forged"}}

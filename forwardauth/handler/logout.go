@@ -1,4 +1,4 @@
-package main
+package handler
 
 import (
 	"net/http"
@@ -43,11 +43,11 @@ func (s *Server) endSessionURL(r *http.Request, hint, postLogout string) string 
 	if !s.cfg.OIDC.EndSession || hint == "" {
 		return ""
 	}
-	d, err := s.provider.get(r.Context())
-	if err != nil || d.endSession == "" {
+	d, err := s.provider.Get(r.Context())
+	if err != nil || d.EndSession == "" {
 		return ""
 	}
-	u, err := url.Parse(d.endSession)
+	u, err := url.Parse(d.EndSession)
 	if err != nil {
 		return ""
 	}
@@ -57,13 +57,4 @@ func (s *Server) endSessionURL(r *http.Request, hint, postLogout string) string 
 	q.Set("client_id", s.cfg.OIDC.ClientID)
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-// handleHome shows whether the visitor is signed in.
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	if c := s.session(r); c != nil {
-		writePage(w, http.StatusOK, pageData{Title: "Signed in", Message: "You are signed in.", Link: s.path("/logout"), LinkText: "Sign out"})
-		return
-	}
-	writePage(w, http.StatusOK, pageData{Title: "Not signed in", Message: "You are not signed in.", Link: s.path("/login"), LinkText: "Sign in"})
 }

@@ -1,10 +1,12 @@
-package main
+package handler
 
 import (
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
 func TestLogout(t *testing.T) {
@@ -24,7 +26,7 @@ func TestLogout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(c *Config) { c.OIDC.EndSession = tt.endSession })
+			e := newEnv(t, func(c *config.Config) { c.OIDC.EndSession = tt.endSession })
 			resp := e.login(site)
 			cookies := []*http.Cookie{cookieNamed(resp, "plexgate_session")}
 			hint := cookieNamed(resp, "plexgate_session_idt")

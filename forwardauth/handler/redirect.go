@@ -1,10 +1,12 @@
-package main
+package handler
 
 import (
 	"errors"
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
 // redirects decides which return URLs may be followed.
@@ -68,7 +70,7 @@ func (r *redirects) check(raw string) (*url.URL, error) {
 // hostAllowed reports whether host is on the allow list.
 func (r *redirects) hostAllowed(host string) bool {
 	host = strings.ToLower(host)
-	if !validHost(host) && net.ParseIP(host) == nil {
+	if !config.ValidHost(host) && net.ParseIP(host) == nil {
 		return false
 	}
 	if r.exact[host] {

@@ -1,6 +1,13 @@
-package main
+// Package handler is forwardauth's HTTP service: the Server and its routes
+// (/validate in validate.go, /login and /auth in login.go, /logout,
+// the home and status pages, JWKS, health and metrics), the cookies it
+// sets, the return-URL check and the cache of verified tokens. It drives
+// the packages that hold the logic (session, login, authz) and turns their
+// results into HTTP answers, once, at the edge; they know nothing of it.
+package handler
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,20 +15,24 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
+	"github.com/plexgate/plexgate/forwardauth/authz"
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/login"
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 // Server is the forwardauth HTTP service. It keeps no session state: any
 // number of replicas with the same keys serve the same cookies.
 type Server struct {
-	cfg       Config
+	cfg       config.Config
 	log       *slog.Logger
 	now       func() time.Time
-	keys      *keySet
-	sessions  *sessions
-	states    *states
-	provider  *provider
-	authz     *authorizer
+	keys      *session.Keys
+	sessions  *session.Sessions
+	states    *session.States
+	used      *login.UsedStates // consumed states, so a replay fails even with the cookie
+	provider  *login.Provider
+	authz     *authz.Rules
 	redirects *redirects
 	cache     *tokenCache
 	metrics   *metrics
@@ -32,47 +43,65 @@ type Server struct {
 
 var _ http.Handler = (*Server)(nil)
 
-// newServer builds a Server from a validated config, reading keys and
-// secrets from their files. now nil means time.Now.
-func newServer(cfg Config, log *slog.Logger, now func() time.Time) (*Server, error) {
+// New builds a Server from a checked config (config.Config.Check), reading
+// keys and secrets from their files; the problems it returns are a
+// *config.Error. log receives every log line. now nil means time.Now.
+func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
-	var p problems
-	keys, err := loadKeys(cfg.Session)
+	var p config.Problems
+	keys, err := session.LoadKeys(cfg.Session)
 	if err != nil {
-		p = append(p, problemsOf(err)...)
+		p = append(p, config.ProblemsOf(err)...)
 	}
-	secret, err := secretValue(cfg.OIDC.ClientSecret, cfg.OIDC.ClientSecretFile)
+	secret, err := config.Secret(cfg.OIDC.ClientSecret, cfg.OIDC.ClientSecretFile)
 	if err != nil {
-		p.addf("oidc.client_secret_file", "%v", err)
+		p.Addf("oidc.client_secret_file", "%v", err)
 	}
-	client, err := newHTTPClient(cfg.OIDC.CAFile)
+	client, err := login.NewHTTPClient(cfg.OIDC.CAFile)
 	if err != nil {
-		p.addf("oidc.ca_file", "%v", err)
+		p.Addf("oidc.ca_file", "%v", err)
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	public, _ := url.Parse(strings.TrimSuffix(cfg.PublicURL, "/")) // checked by validate
+	public, _ := url.Parse(strings.TrimSuffix(cfg.PublicURL, "/")) // checked by Check
 	issuer := cfg.Session.Issuer
 	if issuer == "" {
 		issuer = public.String()
 	}
 	s := &Server{
-		cfg: cfg, log: log, now: now, keys: keys, public: public, jwks: keys.jwks(),
-		sessions:  newSessions(keys, cfg.Session, issuer, now),
-		states:    newStates(keys, issuer, cfg.Session.Audience, now),
-		authz:     newAuthorizer(cfg.Authz),
+		cfg: cfg, log: log, now: now, keys: keys, public: public, jwks: keys.JWKS(),
+		sessions:  session.NewSessions(keys, cfg.Session, issuer, now),
+		states:    session.NewStates(keys, issuer, cfg.Session.Audience, now),
+		used:      login.NewUsedStates(login.MaxUsedStates),
+		authz:     authz.NewRules(cfg.Authz),
 		redirects: newRedirects(cfg.Redirect.AllowedDomains, cfg.Session.CookieDomain, public.Hostname()),
 		cache:     newTokenCache(10000, now),
 		metrics:   newMetrics(),
 	}
-	s.provider = &provider{issuer: cfg.OIDC.Issuer, client: client, now: now, log: log,
-		oauth: oauth2.Config{ClientID: cfg.OIDC.ClientID, ClientSecret: string(secret),
-			RedirectURL: s.path("/auth"), Scopes: cfg.OIDC.Scopes}}
+	s.provider = login.NewProvider(cfg.OIDC, secret, s.path("/auth"), client, now, log)
 	s.mux = s.routes()
 	return s, nil
+}
+
+// Discover tries the provider's discovery now, so that the first login
+// need not wait for it; a failure is logged and retried on demand.
+func (s *Server) Discover(ctx context.Context) error {
+	_, err := s.provider.Get(ctx)
+	return err
+}
+
+// NewHTTPServer returns the listening server for h: request headers are
+// capped at 64 KB (larger ones get 431) and every phase of a request has a
+// timeout.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+	}
 }
 
 // path is an absolute URL under public_url.
@@ -108,16 +137,12 @@ func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request) {
 
 // handleReady answers 200 once provider discovery has succeeded, else 503.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.provider.get(r.Context()); err != nil {
+	if _, err := s.provider.Get(r.Context()); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "oidc provider not discovered yet")
 		return
 	}
 	fmt.Fprintln(w, "ready")
-}
-
-func (s *Server) handleSignedOut(w http.ResponseWriter, _ *http.Request) {
-	writePage(w, http.StatusOK, pageData{Title: "Signed out", Message: "You are signed out."})
 }
 
 // internalError logs err and shows a generic page; err never reaches the user.

@@ -1,9 +1,13 @@
-package main
+package handler
 
 import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/plexgate/plexgate/forwardauth/authz"
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 // handleValidate answers Traefik's forwardAuth contract (docs/contract.md).
@@ -15,18 +19,18 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request: the original URL is not on an allowed domain", http.StatusBadRequest)
 		return
 	}
-	claims := s.session(r)
-	if claims == nil {
+	claims, ok := s.authenticate(r)
+	if !ok {
 		s.unauthenticated(w, r, orig)
 		return
 	}
-	if s.authz.decide(claims.Email, claims.Groups, claims.AMR, claims.ACR) != allowed {
+	if s.authz.Decide(claims.Email, claims.Groups, claims.AMR, claims.ACR) != authz.Allowed {
 		s.countValidate("forbidden")
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
 	for name, value := range claims.Hdr {
-		if validHeaderName(name) {
+		if config.ValidHeaderName(name) {
 			w.Header().Set(name, value)
 		}
 	}
@@ -53,22 +57,24 @@ func (s *Server) originalURL(r *http.Request) (*url.URL, error) {
 	return s.redirects.check(proto + "://" + host + uri)
 }
 
-// session returns the verified claims of the request's session cookie or
-// Bearer token, or nil. Verified tokens are cached.
-func (s *Server) session(r *http.Request) *sessionClaims {
+// authenticate returns the verified claims of the request's session cookie
+// or Bearer token; ok false means not authenticated, a result rather than
+// an error (a rejected token is logged at debug level and skipped).
+// Verified tokens are cached.
+func (s *Server) authenticate(r *http.Request) (claims *session.Claims, ok bool) {
 	for _, raw := range s.tokens(r) {
 		if c, ok := s.cache.get(raw); ok {
-			return c
+			return c, true
 		}
-		c, err := s.sessions.verify(raw)
+		c, err := s.sessions.Verify(raw)
 		if err != nil {
 			s.log.Debug("session rejected", "err", err)
 			continue
 		}
 		s.cache.put(raw, c)
-		return c
+		return c, true
 	}
-	return nil
+	return nil, false
 }
 
 // maxSessionCookies bounds how many same-named session cookies are tried,

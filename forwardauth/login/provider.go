@@ -1,4 +1,4 @@
-package main
+package login
 
 import (
 	"context"
@@ -14,40 +14,64 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
 // retryInterval is the least time between two discovery attempts.
 const retryInterval = 5 * time.Second
 
-// provider is the OpenID provider, discovered lazily: forwardauth starts and
+// Provider is the OpenID provider, discovered lazily: forwardauth starts and
 // serves /validate while the provider is unreachable, and retries discovery
 // on demand at most once per retryInterval.
-type provider struct {
-	issuer string
-	oauth  oauth2.Config // Endpoint filled after discovery
-	client *http.Client
-	now    func() time.Time
-	log    *slog.Logger
+type Provider struct {
+	issuer      string
+	oauth       oauth2.Config // Endpoint filled after discovery
+	useUserinfo bool
+	client      *http.Client
+	now         func() time.Time
+	log         *slog.Logger
 
 	mu        sync.Mutex
-	ready     *discovered
+	ready     *Discovered
 	lastTry   time.Time
 	lastError error
 }
 
-// discovered is the result of a successful discovery.
-type discovered struct {
-	oauth      oauth2.Config
-	verifier   *oidc.IDTokenVerifier
-	p          *oidc.Provider
-	endSession string
+// NewProvider returns the provider of cfg (oidc.issuer, oidc.client_id,
+// oidc.scopes, oidc.use_userinfo) for this client, whose callback is
+// redirectURL; secret is the client secret. It discovers nothing yet.
+// client is used towards the provider (NewHTTPClient); now nil means
+// time.Now.
+func NewProvider(cfg config.OIDCConfig, secret []byte, redirectURL string, client *http.Client, now func() time.Time, log *slog.Logger) *Provider {
+	if now == nil {
+		now = time.Now
+	}
+	return &Provider{issuer: cfg.Issuer, client: client, now: now, log: log, useUserinfo: cfg.UseUserinfo,
+		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: string(secret),
+			RedirectURL: redirectURL, Scopes: cfg.Scopes}}
+}
+
+// Discovered is the result of a successful discovery.
+type Discovered struct {
+	oauth    oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	p        *oidc.Provider
+	// EndSession is the provider's end_session_endpoint, "" when it has none.
+	EndSession string
+}
+
+// AuthCodeURL is the provider's authorization URL for one login attempt:
+// the code flow with state, the PKCE S256 challenge of verifier, and nonce.
+func (d *Discovered) AuthCodeURL(state, verifier, nonce string) string {
+	return d.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
 }
 
 var errNotDiscovered = errors.New("oidc: provider not reachable yet")
 
-// newHTTPClient returns the client used towards the provider, trusting
+// NewHTTPClient returns the client used towards the provider, trusting
 // caFile in addition to the system roots when set.
-func newHTTPClient(caFile string) (*http.Client, error) {
+func NewHTTPClient(caFile string) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if caFile != "" {
 		pool, err := x509.SystemCertPool()
@@ -67,13 +91,13 @@ func newHTTPClient(caFile string) (*http.Client, error) {
 }
 
 // ctx attaches the provider HTTP client for go-oidc and x/oauth2.
-func (p *provider) ctx(parent context.Context) context.Context {
+func (p *Provider) ctx(parent context.Context) context.Context {
 	return context.WithValue(oidc.ClientContext(parent, p.client), oauth2.HTTPClient, p.client)
 }
 
-// get returns the discovered provider, trying discovery when it has not
+// Get returns the discovered provider, trying discovery when it has not
 // succeeded yet and the last attempt is older than retryInterval.
-func (p *provider) get(ctx context.Context) (*discovered, error) {
+func (p *Provider) Get(ctx context.Context) (*Discovered, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ready != nil {
@@ -95,7 +119,7 @@ func (p *provider) get(ctx context.Context) (*discovered, error) {
 	return d, nil
 }
 
-func (p *provider) discover(ctx context.Context) (*discovered, error) {
+func (p *Provider) discover(ctx context.Context) (*Discovered, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	op, err := oidc.NewProvider(p.ctx(ctx), p.issuer)
@@ -111,5 +135,5 @@ func (p *provider) discover(ctx context.Context) (*discovered, error) {
 	oc := p.oauth
 	oc.Endpoint = op.Endpoint()
 	v := op.Verifier(&oidc.Config{ClientID: oc.ClientID, Now: p.now})
-	return &discovered{oauth: oc, verifier: v, p: op, endSession: extra.EndSession}, nil
+	return &Discovered{oauth: oc, verifier: v, p: op, EndSession: extra.EndSession}, nil
 }

@@ -1,21 +1,30 @@
-package main
+// Package login is forwardauth's OpenID Connect login: lazy provider
+// discovery (Provider), the authorization code exchange with PKCE and the
+// ID-token checks go-oidc leaves to the client (nonce, azp, at_hash), the
+// userinfo merge, and the set of used login states that catches replays.
+// It knows nothing of HTTP handlers or cookies: package handler drives it.
+package login
 
 import (
 	"container/heap"
+	"errors"
 	"sync"
 	"time"
 )
 
-// maxUsedStates bounds how many consumed login states are remembered
-// against replay. A state token lives stateTTL (10 minutes), so the bound
+// MaxUsedStates bounds how many consumed login states are remembered
+// against replay. A state token lives session.StateTTL (10 minutes), so the bound
 // covers about 160 sign-ins a second; beyond it the state closest to its
 // own expiry is forgotten first.
-const maxUsedStates = 100_000
+const MaxUsedStates = 100_000
 
-// usedStates remembers consumed login states until their tokens expire.
+// ErrStateUsed reports a replayed login state.
+var ErrStateUsed = errors.New("state: already used")
+
+// UsedStates remembers consumed login states until their tokens expire.
 // It is bounded (max entries), and each call costs O(log n): expired states
 // leave from the top of a heap ordered by expiry, never by a full scan.
-type usedStates struct {
+type UsedStates struct {
 	max int
 
 	mu    sync.Mutex
@@ -23,13 +32,14 @@ type usedStates struct {
 	order expiryHeap
 }
 
-func newUsedStates(maxEntries int) *usedStates {
-	return &usedStates{max: maxEntries, seen: map[string]bool{}}
+// NewUsedStates returns an empty set remembering at most maxEntries states.
+func NewUsedStates(maxEntries int) *UsedStates {
+	return &UsedStates{max: maxEntries, seen: map[string]bool{}}
 }
 
-// add records state as used until exp and reports false when it was
+// Add records state as used until exp and reports false when it was
 // already recorded (a replay).
-func (u *usedStates) add(state string, exp, now time.Time) bool {
+func (u *UsedStates) Add(state string, exp, now time.Time) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for len(u.order) > 0 && !now.Before(u.order[0].exp) {
@@ -47,7 +57,7 @@ func (u *usedStates) add(state string, exp, now time.Time) bool {
 }
 
 // len returns how many states are remembered.
-func (u *usedStates) len() int {
+func (u *UsedStates) len() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return len(u.seen)

@@ -1,4 +1,9 @@
-package main
+// Package session mints and verifies forwardauth's session tokens (JWS
+// compact JWTs, EdDSA by default, HS256 optionally; docs/contract.md) and
+// its login-state tokens, and holds the keys: the signing key, the keys
+// still accepted after a rotation, their RFC 7638 thumbprints (the kid) and
+// the JWKS document the plugin fetches.
+package session
 
 import (
 	"crypto/ed25519"
@@ -11,9 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
+	"slices"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
 // verifyKey is one key a session token may be signed with.
@@ -23,8 +30,8 @@ type verifyKey struct {
 	key    any // ed25519.PublicKey or []byte
 }
 
-// keySet holds the signing key and every accepted verification key, by kid.
-type keySet struct {
+// Keys holds the signing key and every accepted verification key, by kid.
+type Keys struct {
 	signKID    string
 	signMethod jwt.SigningMethod
 	signKey    any // ed25519.PrivateKey or []byte
@@ -33,26 +40,40 @@ type keySet struct {
 	methods    []string
 }
 
-// loadKeys reads the keys named in cfg; problems name the offending key.
-func loadKeys(cfg SessionConfig) (*keySet, error) {
-	var p problems
-	ks := &keySet{byKID: map[string]verifyKey{}}
+// NewKeys returns keys that sign with priv (EdDSA, kid its RFC 7638
+// thumbprint) and accept only tokens signed by it.
+func NewKeys(priv ed25519.PrivateKey) *Keys {
+	ks := &Keys{byKID: map[string]verifyKey{}}
+	ks.signWith(priv)
+	return ks
+}
+
+func (ks *Keys) signWith(priv ed25519.PrivateKey) {
+	pub := priv.Public().(ed25519.PublicKey)
+	ks.signKID, ks.signMethod, ks.signKey = Thumbprint(pub), jwt.SigningMethodEdDSA, priv
+	ks.add(verifyKey{kid: ks.signKID, method: jwt.SigningMethodEdDSA, key: pub})
+}
+
+// LoadKeys reads the keys named in cfg (session.signing_key_file or
+// session.hmac_secret(_file), then session.verification_key_files); the
+// problems it returns (a *config.Error) name the offending key.
+func LoadKeys(cfg config.SessionConfig) (*Keys, error) {
+	var p config.Problems
+	ks := &Keys{byKID: map[string]verifyKey{}}
 	if cfg.SigningKeyFile != "" {
-		priv, err := readEd25519Private(cfg.SigningKeyFile)
+		priv, err := ReadPrivateKey(cfg.SigningKeyFile)
 		if err != nil {
-			p.addf("session.signing_key_file", "%v", err)
+			p.Addf("session.signing_key_file", "%v", err)
 		} else {
-			pub := priv.Public().(ed25519.PublicKey)
-			ks.signKID, ks.signMethod, ks.signKey = thumbprint(pub), jwt.SigningMethodEdDSA, priv
-			ks.add(verifyKey{kid: ks.signKID, method: jwt.SigningMethodEdDSA, key: pub})
+			ks.signWith(priv)
 		}
 	} else {
-		secret, err := secretValue(cfg.HMACSecret, cfg.HMACSecretFile)
+		secret, err := config.Secret(cfg.HMACSecret, cfg.HMACSecretFile)
 		switch {
 		case err != nil:
-			p.addf("session.hmac_secret_file", "%v", err)
-		case len(secret) < minHMACSecret:
-			p.addf("session.hmac_secret_file", "secret must be at least %d bytes", minHMACSecret)
+			p.Addf("session.hmac_secret_file", "%v", err)
+		case len(secret) < config.MinHMACSecret:
+			p.Addf("session.hmac_secret_file", "secret must be at least %d bytes", config.MinHMACSecret)
 		default:
 			ks.signKID, ks.signMethod, ks.signKey = hmacKID(secret), jwt.SigningMethodHS256, secret
 			ks.add(verifyKey{kid: ks.signKID, method: jwt.SigningMethodHS256, key: secret})
@@ -61,27 +82,27 @@ func loadKeys(cfg SessionConfig) (*keySet, error) {
 	for _, f := range cfg.VerificationKeyFiles {
 		pub, err := readEd25519Public(f)
 		if err != nil {
-			p.addf("session.verification_key_files", "%v", err)
+			p.Addf("session.verification_key_files", "%v", err)
 			continue
 		}
-		ks.add(verifyKey{kid: thumbprint(pub), method: jwt.SigningMethodEdDSA, key: pub})
+		ks.add(verifyKey{kid: Thumbprint(pub), method: jwt.SigningMethodEdDSA, key: pub})
 	}
-	return ks, p.err()
+	return ks, p.Err()
 }
 
-func (ks *keySet) add(k verifyKey) {
+func (ks *Keys) add(k verifyKey) {
 	if _, dup := ks.byKID[k.kid]; dup {
 		return
 	}
 	ks.byKID[k.kid] = k
 	ks.verify = append(ks.verify, k)
-	if !contains(ks.methods, k.method.Alg()) {
+	if !slices.Contains(ks.methods, k.method.Alg()) {
 		ks.methods = append(ks.methods, k.method.Alg())
 	}
 }
 
 // keyFunc picks the verification key by the token's kid and algorithm.
-func (ks *keySet) keyFunc(t *jwt.Token) (any, error) {
+func (ks *Keys) keyFunc(t *jwt.Token) (any, error) {
 	kid, _ := t.Header["kid"].(string)
 	k, ok := ks.byKID[kid]
 	if !ok {
@@ -103,9 +124,12 @@ type jwk struct {
 	Use string `json:"use"`
 }
 
-// jwks returns the JSON Web Key Set of the public verification keys, the
+// SigningKID is the kid of the signing key.
+func (ks *Keys) SigningKID() string { return ks.signKID }
+
+// JWKS returns the JSON Web Key Set of the public verification keys, the
 // signing key first. HS256 secrets are never published.
-func (ks *keySet) jwks() []byte {
+func (ks *Keys) JWKS() []byte {
 	doc := struct {
 		Keys []jwk `json:"keys"`
 	}{Keys: []jwk{}}
@@ -120,8 +144,9 @@ func (ks *keySet) jwks() []byte {
 	return out
 }
 
-// thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 public key.
-func thumbprint(pub ed25519.PublicKey) string {
+// Thumbprint is the RFC 7638 JWK thumbprint of an Ed25519 public key, the
+// kid of the tokens it verifies.
+func Thumbprint(pub ed25519.PublicKey) string {
 	sum := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + b64(pub) + `"}`))
 	return b64(sum[:])
 }
@@ -134,17 +159,7 @@ func hmacKID(secret []byte) string {
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// secretValue returns inline when set, else the trimmed content of file.
-func secretValue(inline, file string) ([]byte, error) {
-	if inline != "" {
-		return []byte(inline), nil
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	return []byte(strings.TrimRight(string(data), "\r\n")), nil
-}
+var errNoPEM = errors.New("no PEM block")
 
 func readPEM(path string) (*pem.Block, error) {
 	data, err := os.ReadFile(path)
@@ -153,23 +168,42 @@ func readPEM(path string) (*pem.Block, error) {
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("%s: no PEM block", path)
+		return nil, fmt.Errorf("%s: %w", path, errNoPEM)
 	}
 	return block, nil
 }
 
-func readEd25519Private(path string) (ed25519.PrivateKey, error) {
+// ParsePrivateKey parses an Ed25519 private key from PKCS#8 PEM, the form
+// forwardauth -genkey prints.
+func ParsePrivateKey(pemData []byte) (ed25519.PrivateKey, error) {
+	block, _ := pem.Decode(pemData)
+	if block == nil {
+		return nil, errNoPEM
+	}
+	return parsePrivateDER(block.Bytes)
+}
+
+func parsePrivateDER(der []byte) (ed25519.PrivateKey, error) {
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, err
+	}
+	priv, ok := key.(ed25519.PrivateKey)
+	if !ok {
+		return nil, errors.New("not an Ed25519 private key")
+	}
+	return priv, nil
+}
+
+// ReadPrivateKey reads an Ed25519 private key PEM (PKCS#8) from path.
+func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	block, err := readPEM(path)
 	if err != nil {
 		return nil, err
 	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	priv, err := parsePrivateDER(block.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	priv, ok := key.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: not an Ed25519 private key", path)
 	}
 	return priv, nil
 }
@@ -181,9 +215,9 @@ func readEd25519Public(path string) (ed25519.PublicKey, error) {
 		return nil, err
 	}
 	if block.Type != "PUBLIC KEY" {
-		priv, err := readEd25519Private(path)
+		priv, err := parsePrivateDER(block.Bytes)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return priv.Public().(ed25519.PublicKey), nil
 	}
@@ -198,8 +232,9 @@ func readEd25519Public(path string) (ed25519.PublicKey, error) {
 	return pub, nil
 }
 
-// genKeyPEM returns a new Ed25519 private key as PKCS#8 PEM.
-func genKeyPEM() ([]byte, error) {
+// GenerateKeyPEM returns a new Ed25519 private key as PKCS#8 PEM (what
+// forwardauth -genkey prints).
+func GenerateKeyPEM() ([]byte, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("genkey: %w", err)

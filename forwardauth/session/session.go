@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"crypto/rand"
@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
-// maxCookieBytes is the largest session cookie (name=value) forwardauth writes.
-const maxCookieBytes = 3584
+// MaxCookieBytes is the largest session cookie (name=value) forwardauth writes.
+const MaxCookieBytes = 3584
 
-// sessionClaims are the claims of a session token (docs/contract.md).
-type sessionClaims struct {
+// Claims are the claims of a session token (docs/contract.md).
+type Claims struct {
 	jwt.RegisteredClaims
 	// Aud replaces RegisteredClaims.Audience so that aud is a JSON string,
 	// as the contract says, rather than an array.
@@ -30,8 +32,8 @@ type sessionClaims struct {
 	Hdr    map[string]string `json:"hdr"`
 }
 
-// identity is what a login establishes about a user, before minting.
-type identity struct {
+// Identity is what a login establishes about a user, before minting.
+type Identity struct {
 	Subject string
 	Email   string
 	Name    string
@@ -41,9 +43,9 @@ type identity struct {
 	Headers map[string]string
 }
 
-// sessions mints and verifies session tokens.
-type sessions struct {
-	keys     *keySet
+// Sessions mints and verifies session tokens.
+type Sessions struct {
+	keys     *Keys
 	issuer   string
 	audience string
 	maxAge   time.Duration
@@ -52,8 +54,14 @@ type sessions struct {
 	parser   *jwt.Parser
 }
 
-func newSessions(keys *keySet, cfg SessionConfig, issuer string, now func() time.Time) *sessions {
-	s := &sessions{keys: keys, issuer: issuer, audience: cfg.Audience, maxAge: cfg.MaxAge, cookie: cfg.CookieName, now: now}
+// NewSessions returns the minter and verifier of session tokens signed with
+// keys, issued by issuer, with cfg's audience, lifetime (max_age), leeway and
+// cookie name (which bounds the token's size). now nil means time.Now.
+func NewSessions(keys *Keys, cfg config.SessionConfig, issuer string, now func() time.Time) *Sessions {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Sessions{keys: keys, issuer: issuer, audience: cfg.Audience, maxAge: cfg.MaxAge, cookie: cfg.CookieName, now: now}
 	s.parser = jwt.NewParser(
 		jwt.WithValidMethods(keys.methods),
 		jwt.WithAudience(cfg.Audience),
@@ -66,14 +74,17 @@ func newSessions(keys *keySet, cfg SessionConfig, issuer string, now func() time
 	return s
 }
 
-// errTooLarge is returned (wrapped) when a session would not fit in a cookie.
-var errTooLarge = errors.New("session: token too large for a cookie")
+// Issuer is the iss of the tokens minted and accepted.
+func (s *Sessions) Issuer() string { return s.issuer }
 
-// mint signs a session token for id; it refuses tokens whose cookie would
-// exceed maxCookieBytes and names the largest claims.
-func (s *sessions) mint(id identity) (string, error) {
+// ErrTooLarge is returned (wrapped) when a session would not fit in a cookie.
+var ErrTooLarge = errors.New("session: token too large for a cookie")
+
+// Mint signs a session token for id; it refuses tokens whose cookie would
+// exceed MaxCookieBytes and names the largest claims.
+func (s *Sessions) Mint(id Identity) (string, error) {
 	now := s.now()
-	c := sessionClaims{
+	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Subject:   id.Subject,
@@ -90,15 +101,15 @@ func (s *sessions) mint(id identity) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("session: sign: %w", err)
 	}
-	if n := len(s.cookie) + 1 + len(raw); n > maxCookieBytes {
+	if n := len(s.cookie) + 1 + len(raw); n > MaxCookieBytes {
 		return "", fmt.Errorf("%w: %d bytes, limit %d; drop or shorten the largest claims: %s",
-			errTooLarge, n, maxCookieBytes, largestClaims(c))
+			ErrTooLarge, n, MaxCookieBytes, largestClaims(c))
 	}
 	return raw, nil
 }
 
 // largestClaims names the three biggest claims with their JSON sizes.
-func largestClaims(c sessionClaims) string {
+func largestClaims(c Claims) string {
 	data, _ := json.Marshal(c) // built from plain values: cannot fail
 	var m map[string]json.RawMessage
 	_ = json.Unmarshal(data, &m)
@@ -119,13 +130,13 @@ func largestClaims(c sessionClaims) string {
 }
 
 // GetAudience returns the single audience for jwt/v5's validation.
-func (c sessionClaims) GetAudience() (jwt.ClaimStrings, error) {
+func (c Claims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings{c.Aud}, nil
 }
 
-// verify checks a session token's signature, kid, alg, typ, iss, aud and times.
-func (s *sessions) verify(raw string) (*sessionClaims, error) {
-	var c sessionClaims
+// Verify checks a session token's signature, kid, alg, typ, iss, aud and times.
+func (s *Sessions) Verify(raw string) (*Claims, error) {
+	var c Claims
 	tok, err := s.parser.ParseWithClaims(raw, &c, s.keys.keyFunc)
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
