@@ -1,4 +1,6 @@
-package main
+// Package vouch converts a Vouch Proxy config.yml into a plexgate
+// forwardauth config (forwardauth -import-vouch).
+package vouch
 
 import (
 	"fmt"
@@ -8,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
 // vouchConfig is the subset of a Vouch Proxy config.yml that maps to plexgate.
@@ -16,7 +20,9 @@ type vouchConfig struct {
 	OAuth map[string]any `yaml:"oauth"`
 }
 
-func importVouchFile(path string, stdout, stderr io.Writer) int {
+// ImportFile prints the plexgate config for the Vouch Proxy config at path
+// to stdout, or the error to stderr, and returns the exit code.
+func ImportFile(path string, stdout, stderr io.Writer) int {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintln(stderr, "forwardauth: import-vouch:", err)
@@ -41,7 +47,7 @@ func importVouch(data []byte) (string, error) {
 	if vc.Vouch == nil && vc.OAuth == nil {
 		return "", fmt.Errorf("import-vouch: no vouch: or oauth: section")
 	}
-	cfg := defaultConfig()
+	cfg := config.Default()
 	cfg.Session.SigningKeyFile = "/etc/plexgate/session.pem"
 	im := &importer{cfg: &cfg, v: mapping(vc.Vouch), o: mapping(vc.OAuth)}
 	im.oauth()
@@ -91,7 +97,7 @@ func (m mapping) has(key string) bool { _, ok := m[key]; return ok }
 
 // importer carries one conversion.
 type importer struct {
-	cfg   *Config
+	cfg   *config.Config
 	v, o  mapping
 	notes []string
 }

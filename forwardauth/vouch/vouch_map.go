@@ -1,8 +1,9 @@
-package main
+package vouch
 
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,7 @@ func (im *importer) vouch() {
 
 func (im *importer) server(v mapping, use func(...string)) {
 	use("logLevel", "listen", "port")
-	if lvl := strings.ToLower(v.str("logLevel")); oneOf(lvl, "debug", "info", "warn", "error") {
+	if lvl := strings.ToLower(v.str("logLevel")); slices.Contains([]string{"debug", "info", "warn", "error"}, lvl) {
 		im.cfg.Log.Level = lvl
 	}
 	if port := v.str("port"); port != "" && port != "4181" {
@@ -119,7 +120,7 @@ func (im *importer) postLogout(uris []string) {
 			im.note("vouch.post_logout_redirect_uris: %q is not an absolute URL", raw)
 			continue
 		}
-		if !contains(im.cfg.Redirect.AllowedDomains, u.Hostname()) {
+		if !slices.Contains(im.cfg.Redirect.AllowedDomains, u.Hostname()) {
 			im.cfg.Redirect.AllowedDomains = append(im.cfg.Redirect.AllowedDomains, u.Hostname())
 		}
 	}

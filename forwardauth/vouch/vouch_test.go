@@ -1,4 +1,4 @@
-package main
+package vouch
 
 import (
 	"bytes"
@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
 func TestImportVouchOktaConfig(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-import-vouch", "testdata/vouch-okta.yml"}, &stdout, &stderr, noEnv); code != 0 {
+	if code := ImportFile("testdata/vouch-okta.yml", &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
@@ -20,7 +22,7 @@ func TestImportVouchOktaConfig(t *testing.T) {
 	if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig(path, noEnv, nil)
+	cfg, err := config.Load(path, nil, nil)
 	if err != nil {
 		t.Fatalf("imported config does not load: %v\n%s", err, out)
 	}
@@ -53,8 +55,8 @@ func TestImportVouchOktaConfig(t *testing.T) {
 			t.Errorf("no comment for %s", note)
 		}
 	}
-	cfg.Session.SigningKeyFile = writeKey(t, t.TempDir(), "k.pem")
-	if err := cfg.validate(); err != nil {
+	cfg.Session.SigningKeyFile = filepath.Join(t.TempDir(), "k.pem") // Check reads no file
+	if err := cfg.Check(); err != nil {
 		t.Errorf("imported config invalid: %v", err)
 	}
 }
