@@ -143,7 +143,7 @@ func TestComposePublishesThePublicEntrypointsAndNotMetrics(t *testing.T) {
 }
 
 // siteLines are the static-configuration lines a site changes (and the
-// end-to-end harness replaces textually), as listed at the top of each file.
+// end-to-end harness sets as typed fields), as listed at the top of each file.
 var siteLines = []string{
 	`address: ":80"`,
 	`address: ":443"`,
