@@ -187,17 +187,17 @@ func (s *Sessions) SignedIn(c *Claims) time.Time {
 	return c.IssuedAt.Time
 }
 
-// Due reports whether a verified token is past its refresh point, with the
-// leeway taken early so that a verifier whose clock is ahead by less than
-// the leeway never asks for a refresh that is refused (docs/contract.md). A
-// token without rat was minted before refresh points existed: its point is
-// iat + refresh_after.
+// Due reports whether a verified token is past its refresh point, taken
+// early by the leeway (at most half of refresh_after), so that a plugin whose
+// clock is ahead by less than that never delegates a token forwardauth does
+// not refresh (docs/contract.md). A token without rat was minted before
+// refresh points existed: its point is iat + refresh_after.
 func (s *Sessions) Due(c *Claims) bool {
 	at := c.IssuedAt.Add(s.refreshAfter)
 	if c.RefreshAt != nil {
 		at = c.RefreshAt.Time
 	}
-	return !s.now().Before(at.Add(-s.leeway))
+	return !s.now().Before(at.Add(-min(s.leeway, s.refreshAfter/2)))
 }
 
 // Expired reports whether the session is past max_age counted from its
