@@ -1,0 +1,62 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// StartTraefikWithPluginOptions starts a ReloadTraefik named name whose copy
+// of dynamic/plex.yml gives the plexgate plugin these extra options (they
+// replace the shipped CacheTTL line), so that a test can run the plugin with
+// short cache and key lifetimes. It is stopped when the stack stops, or by
+// the caller.
+func (s *Stack) StartTraefikWithPluginOptions(ctx context.Context, name string, options map[string]string) (*ReloadTraefik, error) {
+	dir := filepath.Join(s.RunDir, name)
+	dyn := filepath.Join(dir, "dynamic")
+	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn); err != nil {
+		return nil, err
+	}
+	plexYML := filepath.Join(dyn, "plex.yml")
+	data, err := os.ReadFile(plexYML)
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	const anchor = "          CacheTTL: 5m\n"
+	if !strings.Contains(string(data), anchor) {
+		return nil, fmt.Errorf("harness: dynamic/plex.yml has no %q line to replace", strings.TrimSpace(anchor))
+	}
+	var lines strings.Builder
+	for k, v := range options {
+		fmt.Fprintf(&lines, "          %s: %q\n", k, v)
+	}
+	if _, ok := options["CacheTTL"]; !ok {
+		lines.WriteString(anchor)
+	}
+	data = []byte(strings.Replace(string(data), anchor, lines.String(), 1))
+	if err := os.WriteFile(plexYML, data, 0o644); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	var web, websecure, plex, metrics int
+	if err := freePorts(&web, &websecure, &plex, &metrics); err != nil {
+		return nil, err
+	}
+	ports := map[string]int{"web": web, "websecure": websecure, "plex": plex, "metrics": metrics}
+	static, err := siteStatic(s.Paths, ports, dir, s.Pebble.DirectoryURL, dyn)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := StartTraefik(ctx, s.Paths, TraefikSpec{Name: name, RunDir: s.RunDir, Static: static, Env: s.traefikEnv()})
+	if err != nil {
+		return nil, err
+	}
+	t := &ReloadTraefik{Traefik: tr, DynamicDir: dyn, WebsecurePort: websecure, MetricsPort: metrics}
+	s.stops = append(s.stops, tr.Stop)
+	if err := t.awaitPlexRouter(ctx); err != nil {
+		tr.Stop()
+		return nil, err
+	}
+	return t, nil
+}
