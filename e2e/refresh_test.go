@@ -55,13 +55,17 @@ func shortSessions(t *testing.T, edit func(sessionConf map[string]any)) string {
 }
 
 // shortTraefik is a Traefik whose plugin caches for pluginTTL and re-reads
-// the JWKS after jwksMaxAge.
-func shortTraefik(t *testing.T) *harness.ReloadTraefik {
+// the JWKS after jwksMaxAge, with more plugin options.
+func shortTraefik(t *testing.T, more ...string) *harness.ReloadTraefik {
 	t.Helper()
-	tr, err := stack.StartTraefikWithPluginOptions(t.Context(), "traefik-"+strings.ToLower(t.Name()), map[string]string{
+	options := map[string]string{
 		"CacheTTL": pluginTTL.String(), "Leeway": "1s",
 		"JWKSMaxAge": jwksMaxAge.String(), "JWKSMinRefreshInterval": jwksInterval.String(),
-	})
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		options[more[i]] = more[i+1]
+	}
+	tr, err := stack.StartTraefikWithPluginOptions(t.Context(), "traefik-"+strings.ToLower(t.Name()), options)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,11 +201,12 @@ func TestRefreshAppliesARuleChangeWithinTheBound(t *testing.T) {
 }
 
 func TestRefreshDuringAnOutageKeepsTheSessionUntilExp(t *testing.T) {
-	shortSessions(t, nil)
-	tr := shortTraefik(t)
 	const life = 8 * time.Second
+	shortSessions(t, nil)
+	m := newMinter(t, stack.ForwardauthKey(), refreshAfter, life)
+	tr := shortTraefik(t)
 	start := time.Now()
-	a := newClient(t, tr, newMinter(t, stack.ForwardauthKey(), refreshAfter, life).mint(t, alice))
+	a := newClient(t, tr, m.mint(t, alice))
 	if s, _ := a.get(); s != http.StatusOK {
 		t.Fatalf("before the outage: %d", s)
 	}
@@ -308,5 +313,10 @@ func TestJWKSRetiredKeyIsRefusedByThePluginWithinJWKSMaxAge(t *testing.T) {
 		return s != http.StatusOK
 	}) {
 		t.Fatalf("token of the retired key still allowed %s after its removal", bound)
+	}
+	// The plugin that verified the token dropped the key (not a rebuilt one
+	// that never knew it).
+	if log, err := os.ReadFile(filepath.Join(stack.RunDir, "traefik-"+strings.ToLower(t.Name())+".log")); err != nil || !strings.Contains(string(log), "dropped=1") {
+		t.Fatalf("no JWKS re-read dropping the key in Traefik's log (%v)", err)
 	}
 }

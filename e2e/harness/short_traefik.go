@@ -11,12 +11,18 @@ import (
 // StartTraefikWithPluginOptions starts a ReloadTraefik named name whose copy
 // of dynamic/plex.yml gives the plexgate plugin these extra options (they
 // replace the shipped CacheTTL line), so that a test can run the plugin with
-// short cache and key lifetimes. It is stopped when the stack stops, or by
-// the caller.
+// short cache and key lifetimes. Its routers order no ACME certificate (they
+// serve Traefik's default one): a failed order changes the configuration,
+// and every change rebuilds the plugin with an empty cache and no fetched
+// keys, which would hide what a test looks at. It is stopped when the stack
+// stops, or by the caller.
 func (s *Stack) StartTraefikWithPluginOptions(ctx context.Context, name string, options map[string]string) (*ReloadTraefik, error) {
 	dir := filepath.Join(s.RunDir, name)
 	dyn := filepath.Join(dir, "dynamic")
 	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn); err != nil {
+		return nil, err
+	}
+	if err := noACME(dyn); err != nil {
 		return nil, err
 	}
 	plexYML := filepath.Join(dyn, "plex.yml")
@@ -59,4 +65,51 @@ func (s *Stack) StartTraefikWithPluginOptions(ctx context.Context, name string, 
 		return nil, err
 	}
 	return t, nil
+}
+
+// noACME removes the ACME resolver from the routers of the dynamic files in
+// dir, so that they serve the default certificate.
+func noACME(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
+	if err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
+		data = []byte(dropCertResolver(string(data)))
+		if err := os.WriteFile(f, data, 0o644); err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
+	}
+	return nil
+}
+
+// dropCertResolver removes the "certResolver: letsencrypt" lines of a
+// dynamic file; a "tls:" left empty becomes "tls: {}" (TLS, default
+// certificate).
+func dropCertResolver(yml string) string {
+	lines := strings.Split(yml, "\n")
+	var out []string
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "certResolver: letsencrypt" {
+			out = append(out, l)
+		}
+	}
+	for i, l := range out {
+		if strings.TrimSpace(l) != "tls:" {
+			continue
+		}
+		indent := len(l) - len(strings.TrimLeft(l, " "))
+		next := ""
+		if i+1 < len(out) {
+			next = out[i+1]
+		}
+		if len(next)-len(strings.TrimLeft(next, " ")) <= indent || strings.TrimSpace(next) == "" {
+			out[i] = l + " {}"
+		}
+	}
+	return strings.Join(out, "\n")
 }
