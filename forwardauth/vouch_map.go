@@ -197,6 +197,10 @@ func (im *importer) cookieDomain(domain string, domains []string) {
 	im.warn("session.cookie_domain: no vouch.cookie.domain, and no vouch.domains entry holds the public_url host; set it to the domain of your sites, e.g. example.com")
 }
 
+// pluginMaxSeparators is the most "-" or "_" a name in the plugin's
+// AuthResponseHeaders may have (plugin/headers.go maxSeparators).
+const pluginMaxSeparators = 6
+
 // vouchClaimPrefix is Vouch's default headers.claimheader.
 const vouchClaimPrefix = "X-Vouch-IdP-Claims-"
 
@@ -226,11 +230,14 @@ func (im *importer) headers(h *section, claims []string) {
 		}
 	}
 	im.cfg.Headers.Claims = m
-	im.warn("headers.claims: %s → %s (Vouch's user header)%s; Traefik passes them to the upstream only when they are listed in the plexgate plugin's authResponseHeaders (or the forwardAuth middleware's authResponseHeaders)",
-		userClaim, user, prefixed(", ", names))
-	for claim, name := range m {
-		if n := strings.Count(name, "-") + strings.Count(name, "_"); n > 6 {
-			im.warn("headers.claims: %s has %d separators; the plugin's authResponseHeaders allows at most 6: rename it in headers.claims (and where the upstream reads claim %s)", name, n, claim)
+	im.warn("headers.claims: %s → %s (Vouch's user header)%s; Traefik passes them to the upstream only when they are listed "+
+		"in the plexgate plugin's AuthResponseHeaders (with a forwardAuth middleware instead: in authResponseHeaders, "+
+		"and in authResponseHeadersRegex so that client-sent copies are removed)", userClaim, user, prefixed(", ", names))
+	for _, claim := range append([]string{userClaim}, claims...) {
+		name := m[claim]
+		if n := strings.Count(name, "-") + strings.Count(name, "_"); n > pluginMaxSeparators {
+			im.warn("headers.claims: %s has %d separators; the plugin's AuthResponseHeaders allows at most %d: "+
+				"rename it in headers.claims (and where the upstream reads claim %s)", name, n, pluginMaxSeparators, claim)
 		}
 	}
 	if len(claims) > 0 && !im.cfg.OIDC.UseUserinfo {

@@ -187,7 +187,7 @@ func TestImportVouchWithoutIssuerOrClientIDFails(t *testing.T) {
 
 func TestImportVouchReportsUnknownKeys(t *testing.T) {
 	config := guideConfig(t, "  allowAllUsers: true\n",
-		"  allowallusers: true\n  whiteLst: [carol@example.com]\n  cookie_name: VouchCookie\n") +
+		"  AllowAllUsers: true\n  whiteLst: [carol@example.com]\n  cookie_name: VouchCookie\n") +
 		"oauth2:\n  client_id: stray\n"
 	config = strings.Replace(config, "    maxAge: 0\n", "    maxAge: 0\n    maxAgee: 60\n", 1)
 	code, out, stderr := runImport(t, config)
@@ -206,7 +206,7 @@ func TestImportVouchReportsUnknownKeys(t *testing.T) {
 	}
 	cfg := checkImported(t, out)
 	if !cfg.Authz.AllowAll {
-		t.Error("allowallusers (any case, as Vouch reads keys) was not carried over")
+		t.Error("AllowAllUsers (any case, as Vouch reads keys) was not carried over")
 	}
 	if len(cfg.Authz.Emails) != 0 {
 		t.Errorf("authz.emails = %v from a misspelt key", cfg.Authz.Emails)
@@ -298,5 +298,34 @@ func TestImportVouchRejectsNonVouchFile(t *testing.T) {
 	}
 	if _, err := importVouch([]byte("vouch: [")); err == nil {
 		t.Fatal("want an error for broken YAML")
+	}
+}
+
+func TestImportVouchTopLevelOAuthWinsOverNested(t *testing.T) {
+	config := readFile(t, "testdata/vouch-guide-okta.yml") + "oauth:\n  client_id: 0oaTopLevelWins0000001\n"
+	code, out, stderr := runImport(t, config)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	cfg := checkImported(t, out)
+	if cfg.OIDC.ClientID != "0oaTopLevelWins0000001" || cfg.OIDC.Issuer != "https://dev-48213975.okta.com/oauth2/default" {
+		t.Errorf("client_id %q, issuer %q: want the top-level client_id and the nested auth_url's issuer", cfg.OIDC.ClientID, cfg.OIDC.Issuer)
+	}
+	if !strings.Contains(stderr, "vouch.oauth.client_id: also set in the top-level oauth:") {
+		t.Errorf("no word of the conflict:\n%s", stderr)
+	}
+}
+
+func TestImportVouchWarnsOfHeaderNamesThePluginRefuses(t *testing.T) {
+	code, out, stderr := runImport(t, guideConfig(t, "    - family_name\n", "    - https://www.example.com/claims/favorite_color\n"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	name := "X-Vouch-IdP-Claims-Www-Example-Com-Claims-Favorite-Color"
+	if !strings.Contains(out, name) || !strings.Contains(stderr, name+" has 9 separators") {
+		t.Errorf("no warning that the plugin refuses %s:\n%s", name, stderr)
+	}
+	if strings.Contains(stderr, "X-Vouch-IdP-Claims-Given-Name has") {
+		t.Errorf("warned about a name the plugin accepts:\n%s", stderr)
 	}
 }
