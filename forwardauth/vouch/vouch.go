@@ -8,8 +8,8 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
