@@ -36,7 +36,11 @@ func TestCallbackFaultsOfTheRequestAnswer400WithSignInAgain(t *testing.T) {
 			}
 			return withQuery(cb, "code", used.Query().Get("code"))
 		}},
-		{"missing code", func(_ *env, cb *url.URL) *url.URL { u := *cb; u.RawQuery = "state=" + cb.Query().Get("state"); return &u }},
+		{"missing code", func(_ *env, cb *url.URL) *url.URL {
+			u := *cb
+			u.RawQuery = "state=" + cb.Query().Get("state")
+			return &u
+		}},
 		{"invalid_request", func(e *env, cb *url.URL) *url.URL {
 			e.idp.set(func(p *testIDP) { p.tokenErr = oauthError(http.StatusBadRequest, `{"error":"invalid_request"}`) })
 			return cb
@@ -76,7 +80,9 @@ func TestCallbackProviderFaultsAnswer502(t *testing.T) {
 		name  string
 		fault func(http.ResponseWriter)
 	}{
-		{"500 page", func(w http.ResponseWriter) { http.Error(w, "<html>Internal Server Error</html>", http.StatusInternalServerError) }},
+		{"500 page", func(w http.ResponseWriter) {
+			http.Error(w, "<html>Internal Server Error</html>", http.StatusInternalServerError)
+		}},
 		{"503 with an OAuth error", oauthError(http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`)},
 		{"malformed JSON", oauthError(http.StatusOK, `{"access_token": "at", "token_type":`)},
 		{"no id_token", oauthError(http.StatusOK, `{"access_token":"at","token_type":"Bearer","expires_in":3600}`)},
