@@ -51,7 +51,7 @@ func TestStaticConfigReplacesEverySiteLineOnce(t *testing.T) {
 func TestStaticConfigWithoutSiteLineIsAnError(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "static"), 0o755)
-	os.WriteFile(filepath.Join(root, "static", "traefik.local.yml"), []byte("entryPoints:\n  web:\n    address: \":81\"\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "static", "traefik.yml"), []byte("entryPoints:\n  web:\n    address: \":81\"\n"), 0o644)
 	_, err := staticConfig(Paths{Root: root}, "/run", TraefikConfig{})
 	if err == nil || !strings.Contains(err.Error(), `address: \":80\"`) {
 		t.Fatalf("err = %v, want one naming the missing site line", err)

@@ -44,7 +44,7 @@ type Traefik struct {
 }
 
 // StartTraefik prepares a work directory with the plugin under
-// plugins-local and the shipped static/traefik.local.yml with only its site
+// plugins-local and the shipped static/traefik.yml with only its site
 // lines substituted, starts Traefik there and waits for /ping.
 func StartTraefik(ctx context.Context, paths Paths, runDir string, cfg TraefikConfig) (*Traefik, error) {
 	dir := filepath.Join(runDir, "traefik")
@@ -84,10 +84,10 @@ func StartTraefik(ctx context.Context, paths Paths, runDir string, cfg TraefikCo
 	return t, nil
 }
 
-// staticConfig is static/traefik.local.yml with each site line replaced;
+// staticConfig is static/traefik.yml with each site line replaced;
 // a site line that is missing or appears twice is an error.
 func staticConfig(paths Paths, dir string, cfg TraefikConfig) ([]byte, error) {
-	src := filepath.Join(paths.Root, "static", "traefik.local.yml")
+	src := filepath.Join(paths.Root, "static", "traefik.yml")
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)

@@ -11,7 +11,7 @@ import (
 
 // StartTraefikStatic starts Traefik like StartTraefik, with the plugin
 // copied under plugins-local, but with the given static configuration
-// instead of static/traefik.local.yml. It is for runs that need their own
+// instead of static/traefik.yml. It is for runs that need their own
 // entrypoints and dynamic configuration (the benchmark). Traefik runs in
 // runDir/name and logs to runDir/name.log; StartTraefikStatic waits until
 // pingURL answers.
