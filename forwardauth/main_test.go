@@ -91,3 +91,22 @@ func TestImportVouchCommand(t *testing.T) {
 		t.Fatalf("missing file: exit %d, want 1", code)
 	}
 }
+
+// The import's output passes forwardauth -check, in both Vouch layouts.
+func TestImportVouchOutputPassesCheck(t *testing.T) {
+	for _, fixture := range []string{"vouch/testdata/vouch-okta.yml", "vouch/testdata/vouch-guide-okta.yml"} {
+		t.Run(filepath.Base(fixture), func(t *testing.T) {
+			var imported, stderr bytes.Buffer
+			if code := run([]string{"-import-vouch", fixture}, &imported, &stderr, noEnv); code != 0 {
+				t.Fatalf("-import-vouch exit %d: %s", code, stderr.String())
+			}
+			path := writeFile(t, "imported.yml", imported.String())
+			var stdout bytes.Buffer
+			stderr.Reset()
+			args := []string{"-check", "-config", path, "-session.signing_key_file", writeKey(t)}
+			if code := run(args, &stdout, &stderr, noEnv); code != 0 || !strings.Contains(stdout.String(), "configuration OK") {
+				t.Fatalf("-check exit %d: %s%s\n%s", code, stdout.String(), stderr.String(), imported.String())
+			}
+		})
+	}
+}

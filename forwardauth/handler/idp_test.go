@@ -36,6 +36,8 @@ type testIDP struct {
 	ttl      time.Duration  // ID token lifetime; negative = already expired
 	authErr  string         // when set, /authorize answers with this error
 	codes    map[string]authCode
+	// tokenErr, when set, answers /token instead of the provider.
+	tokenErr func(w http.ResponseWriter)
 }
 
 type authCode struct {
@@ -122,6 +124,10 @@ func (p *testIDP) token(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.tokenErr != nil {
+		p.tokenErr(w)
+		return
+	}
 	code, found := p.codes[r.PostFormValue("code")]
 	delete(p.codes, r.PostFormValue("code"))
 	sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
@@ -129,7 +135,7 @@ func (p *testIDP) token(w http.ResponseWriter, r *http.Request) {
 		r.PostFormValue("redirect_uri") != code.redirect {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+		_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"The authorization code is invalid or has expired."}`))
 		return
 	}
 	writeJSON(w, map[string]any{"access_token": "at-" + rand.Text(), "token_type": "Bearer", "expires_in": 3600, "id_token": p.idToken(code.nonce)})
