@@ -70,9 +70,14 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 }
 
 // leaf decodes n into the field v at path; on a wrong type v is unchanged.
+// As in yaml's own decoding, a null keeps a scalar's value (the default) and
+// empties a list or a mapping, and a mapping replaces the default one.
 func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 	n = resolve(n)
 	tmp := reflect.New(v.Type())
+	if v.Kind() != reflect.Map {
+		tmp.Elem().Set(v)
+	}
 	if err := n.Decode(tmp.Interface()); err != nil {
 		d.problems.Addf(path, "%s", typeProblem(n, v.Type()))
 		return

@@ -106,3 +106,13 @@ func TestLoadAndCheckStopsAtAnUnreadableOrBrokenFile(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadKeepsDefaultsForEmptyScalars(t *testing.T) {
+	cfg, err := Load(writeFile(t, "c.yml", "log:\n  level:\nsession:\n  cookie_name:\n  max_age:\nauthz:\n  mfa_amr:\n"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Log.Level != "info" || cfg.Session.CookieName != "plexgate_session" || cfg.Session.MaxAge != 12*time.Hour || cfg.Authz.MFAAMR != nil {
+		t.Errorf("log.level %q, cookie_name %q, max_age %s, mfa_amr %q", cfg.Log.Level, cfg.Session.CookieName, cfg.Session.MaxAge, cfg.Authz.MFAAMR)
+	}
+}
