@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		full := join(path, k.Value)
+		full := join(path, keyText(k.Value))
 		fi, known := index[k.Value]
 		if !known {
 			d.problems.Addf(full, "unknown key%s", suggestion(d.paths, path, k.Value, val))
@@ -158,6 +159,20 @@ func leafPaths() []string {
 		}
 	}
 	return out
+}
+
+// keyText is a key as it goes into a path: quoted unless it is plain
+// (letters, digits, "_", "-", "."), so that an odd key cannot break a line.
+func keyText(key string) string {
+	for _, r := range key {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return strconv.Quote(key)
+		}
+	}
+	if key == "" {
+		return `""`
+	}
+	return key
 }
 
 func join(path, key string) string {
