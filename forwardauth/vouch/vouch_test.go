@@ -342,3 +342,18 @@ func TestImportVouchWarnsOfHeaderNamesThePluginRefuses(t *testing.T) {
 		t.Errorf("warned about a name the plugin accepts:\n%s", stderr)
 	}
 }
+
+func TestImportVouchCookieDomainFromDomains(t *testing.T) {
+	config := guideConfig(t, "    domain: example.com\n", "")
+	config = strings.Replace(config, "  allowAllUsers: true\n", "  allowAllUsers: true\n  domains: [example.org, example.com]\n", 1)
+	code, out, stderr := runImport(t, config)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := checkImported(t, out).Session.CookieDomain; got != "example.com" {
+		t.Errorf("session.cookie_domain = %q, want example.com (the vouch.domains entry holding vouch.example.com)", got)
+	}
+	if !strings.Contains(stderr, "session.cookie_domain example.com") {
+		t.Errorf("no word of the derived cookie domain:\n%s", stderr)
+	}
+}
