@@ -179,8 +179,12 @@ func edToken(k keyPair, c map[string]any) string {
 	return signed + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(k.priv, []byte(signed)))
 }
 
+// hsToken signs c with testSecret under the secret's kid (the first 8
+// bytes of its SHA-256, docs/contract.md).
 func hsToken(c map[string]any) string {
-	signed := segment(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + segment(c)
+	sum := sha256.Sum256([]byte(testSecret))
+	kid := base64.RawURLEncoding.EncodeToString(sum[:8])
+	signed := segment(map[string]any{"alg": "HS256", "typ": "JWT", "kid": kid}) + "." + segment(c)
 	mac := hmac.New(sha256.New, []byte(testSecret))
 	mac.Write([]byte(signed))
 	return signed + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))

@@ -1,0 +1,319 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Claim-level verification failures, compared directly like those of
+// token.go.
+var (
+	errClaimName     = errors.New("plexgate: token: repeated claim name, or a claim name in another case")
+	errMissingClaim  = errors.New("plexgate: token: required claim missing")
+	errIssuedAhead   = errors.New("plexgate: token: issued in the future")
+	errHeaderMembers = errors.New("plexgate: token: header must hold exactly alg, typ and kid")
+)
+
+// The kinds of JSON value a defined claim may have (docs/contract.md,
+// "Valid session token"). They are plain int constants: Yaegi v0.16.1
+// compares a struct field of a named integer type with a typed iota
+// constant as unequal even when both are 5.
+const (
+	kindString  = 1 // a JSON string
+	kindID      = 2 // a non-empty JSON string
+	kindDate    = 3 // a whole JSON number in [0, maxDate]
+	kindStrings = 4 // an array of JSON strings
+	kindHeaders = 5 // an object of JSON strings, names distinct
+)
+
+// maxDate is the last second of the year 9999 (9999-12-31T23:59:59Z): a
+// date beyond it is refused, so no date arithmetic on either side can
+// overflow int64.
+const maxDate = 253402300799
+
+// claimSpec is one row of the session claim table.
+type claimSpec struct {
+	name     string
+	kind     int // kindString …
+	required bool
+}
+
+// sessionClaims is the claim table of docs/contract.md: every claim name
+// forwardauth's session parser knows, with its type. A claim not listed
+// may hold any JSON value and is ignored. Adding a claim is one row here
+// (and the same row in forwardauth/session).
+var sessionClaims = []claimSpec{
+	{"iss", kindString, true},
+	{"aud", kindString, true},
+	{"sub", kindID, true},
+	{"sid", kindID, true},
+	{"exp", kindDate, true},
+	{"iat", kindDate, true},
+	{"nbf", kindDate, false},
+	{"jti", kindString, false},
+	{"email", kindString, false},
+	{"name", kindString, false},
+	{"acr", kindString, false},
+	{"groups", kindStrings, false},
+	{"amr", kindStrings, false},
+	{"hdr", kindHeaders, false},
+}
+
+// claimTable indexes a claim table by folded name (foldName).
+type claimTable struct {
+	byFold   map[string]claimSpec
+	required int
+}
+
+func newClaimTable(specs []claimSpec) *claimTable {
+	t := &claimTable{byFold: make(map[string]claimSpec, len(specs))}
+	for _, s := range specs {
+		t.byFold[foldName(s.name)] = s
+		if s.required {
+			t.required++
+		}
+	}
+	return t
+}
+
+var sessionTable = newClaimTable(sessionClaims)
+
+// foldName maps names that encoding/json would match to one another
+// (bytes.EqualFold: each rune to the smallest rune of its case-folding
+// orbit) to the same string. ASCII, every name forwardauth writes, takes
+// strings.ToUpper alone: a loop over runes is costly under Yaegi.
+func foldName(name string) string {
+	if utf8.RuneCountInString(name) == len(name) {
+		return strings.ToUpper(name)
+	}
+	var b strings.Builder
+	for _, r := range name {
+		for {
+			next := unicode.SimpleFold(r)
+			if next <= r {
+				r = next
+				break
+			}
+			r = next
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// decodeClaims decodes a token's payload, one JSON object, checking each
+// member against table as it goes: names pairwise distinct under
+// foldName, a defined claim spelled exactly and of its kind, every
+// required claim present. Values are those of json.Unmarshal into any.
+func decodeClaims(raw []byte, table *claimTable) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := openObject(dec); err != nil {
+		return nil, err
+	}
+	claims := make(map[string]any, 16)
+	seen := make(map[string]bool, 16)
+	required := 0
+	for dec.More() {
+		name, err := memberName(dec, seen)
+		if err != nil {
+			return nil, err
+		}
+		spec, defined := table.byFold[foldName(name)]
+		if defined && spec.name != name {
+			return nil, errClaimName
+		}
+		v, err := decodeValue(dec, spec, defined)
+		if err != nil {
+			return nil, err
+		}
+		if spec.required {
+			required++
+		}
+		claims[name] = v
+	}
+	if err := closeObject(dec); err != nil {
+		return nil, err
+	}
+	if required != table.required {
+		return nil, errMissingClaim
+	}
+	return claims, nil
+}
+
+// decodeValue reads a member's value; for a defined claim (spec) it must
+// be of the claim's kind.
+func decodeValue(dec *json.Decoder, spec claimSpec, defined bool) (any, error) {
+	if defined && spec.kind == kindHeaders {
+		return decodeHeaders(dec)
+	}
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, errMalformed
+	}
+	if defined && !hasKind(v, spec.kind) {
+		return nil, errInvalidClaim
+	}
+	return v, nil
+}
+
+// openObject reads the '{' that must start the input.
+func openObject(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if d, ok := tok.(json.Delim); err != nil || !ok || d != '{' {
+		return errMalformed
+	}
+	return nil
+}
+
+// closeObject reads the '}' of an object whose members were all read, and
+// requires the end of the input after it.
+func closeObject(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil {
+		return errMalformed
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errMalformed
+	}
+	return nil
+}
+
+// memberName reads an object member's name and records it in seen by its
+// folded form; a name equal to an earlier one under foldName is refused.
+func memberName(dec *json.Decoder, seen map[string]bool) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", errMalformed
+	}
+	name, _ := tok.(string)
+	f := foldName(name)
+	if seen[f] {
+		return "", errClaimName
+	}
+	seen[f] = true
+	return name, nil
+}
+
+// decodeHeaders reads the hdr claim: an object whose member names are
+// pairwise distinct under foldName and whose values are all strings.
+func decodeHeaders(dec *json.Decoder) (map[string]any, error) {
+	tok, err := dec.Token()
+	if d, ok := tok.(json.Delim); err != nil || !ok || d != '{' {
+		return nil, errInvalidClaim
+	}
+	hdr := make(map[string]any, 8)
+	seen := make(map[string]bool, 8)
+	for dec.More() {
+		name, err := memberName(dec, seen)
+		if err != nil {
+			return nil, err
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, errMalformed
+		}
+		value, ok := tok.(string)
+		if !ok {
+			return nil, errInvalidClaim
+		}
+		hdr[name] = value
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, errMalformed
+	}
+	return hdr, nil
+}
+
+// hasKind reports whether v, a value decoded into any, is of kind k.
+func hasKind(v any, k int) bool {
+	switch k {
+	case kindString:
+		_, ok := v.(string)
+		return ok
+	case kindID:
+		s, ok := v.(string)
+		return ok && s != ""
+	case kindDate:
+		f, ok := v.(float64)
+		return ok && f >= 0 && f <= maxDate && float64(int64(f)) == f
+	case kindStrings:
+		list, ok := v.([]any)
+		for i := 0; ok && i < len(list); i++ {
+			_, ok = list[i].(string)
+		}
+		return ok
+	}
+	return false
+}
+
+// checkClaims checks the dates, aud and iss of claims that decodeClaims
+// accepted (so each date is a whole number of seconds in [0, maxDate]) at
+// now, in Unix nanoseconds. With the leeway L: exp is met while
+// now < exp+L, nbf and iat once now >= date-L. For a whole number of
+// seconds s and any t, s*1e9 > t ⟺ s > ⌊t/1e9⌋, so the comparisons are on
+// integer seconds, without time.Time (costly under Yaegi).
+func checkClaims(v *verifier, claims map[string]any, now int64) error {
+	late := floorSeconds(now - int64(v.leeway))
+	early := floorSeconds(now + int64(v.leeway))
+	if int64(claims["exp"].(float64)) <= late {
+		return errExpired
+	}
+	if int64(claims["iat"].(float64)) > early {
+		return errIssuedAhead
+	}
+	if nbf, ok := claims["nbf"].(float64); ok && int64(nbf) > early {
+		return errNotYetValid
+	}
+	if claims["aud"].(string) != v.audience {
+		return errAudience
+	}
+	if v.issuer != "" && claims["iss"].(string) != v.issuer {
+		return errIssuer
+	}
+	return nil
+}
+
+// floorSeconds is ⌊t/1e9⌋ for t in Unix nanoseconds.
+func floorSeconds(t int64) int64 {
+	q := t / 1e9
+	if t%1e9 < 0 {
+		q--
+	}
+	return q
+}
+
+// decodeHeader decodes a token's JOSE header: one JSON object holding
+// exactly the string members alg, typ and kid, each once.
+func decodeHeader(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := openObject(dec); err != nil {
+		return nil, err
+	}
+	header := make(map[string]any, 3)
+	seen := make(map[string]bool, 3)
+	for dec.More() {
+		name, err := memberName(dec, seen)
+		if err != nil {
+			return nil, err
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, errMalformed
+		}
+		if _, ok := v.(string); !ok || (name != "alg" && name != "typ" && name != "kid") {
+			return nil, errHeaderMembers
+		}
+		header[name] = v
+	}
+	if err := closeObject(dec); err != nil {
+		return nil, err
+	}
+	if len(header) != 3 {
+		return nil, errHeaderMembers
+	}
+	return header, nil
+}
