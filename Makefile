@@ -95,7 +95,7 @@ bench: go-tools
 FUZZTIME ?= 30s
 SOAKTIME ?= 3m
 FUZZ_TARGETS := plugin:FuzzVerifyMatchesJWT plugin:FuzzServeHTTP plugin:FuzzNew plugin:FuzzParsePublicKeys \
-	forwardauth:FuzzReturnURLCheck forwardauth:FuzzValidateRequest forwardauth:FuzzLoadConfig
+	forwardauth/handler:FuzzReturnURLCheck forwardauth/handler:FuzzValidateRequest forwardauth/config:FuzzLoadConfig
 .PHONY: fuzz soak
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
