@@ -17,6 +17,7 @@ var (
 	errMissingClaim  = errors.New("plexgate: token: required claim missing")
 	errIssuedAhead   = errors.New("plexgate: token: issued in the future")
 	errHeaderMembers = errors.New("plexgate: token: header must hold exactly alg, typ and kid")
+	errDateOrder     = errors.New("plexgate: token: auth_time after iat, or rat before iat")
 )
 
 // The kinds of JSON value a defined claim may have (docs/contract.md,
@@ -55,6 +56,8 @@ var sessionClaims = []claimSpec{
 	{"exp", kindDate, true},
 	{"iat", kindDate, true},
 	{"nbf", kindDate, false},
+	{"auth_time", kindDate, false}, // sign-in time, at or before iat
+	{"rat", kindDate, false},       // refresh point, at or after iat
 	{"jti", kindString, false},
 	{"email", kindString, false},
 	{"name", kindString, false},
@@ -267,6 +270,13 @@ func checkClaims(v *verifier, claims map[string]any, now int64) error {
 	}
 	if nbf, ok := claims["nbf"].(float64); ok && int64(nbf) > early {
 		return errNotYetValid
+	}
+	iat := claims["iat"].(float64)
+	if at, ok := claims["auth_time"].(float64); ok && at > iat {
+		return errDateOrder
+	}
+	if rat, ok := claims["rat"].(float64); ok && rat < iat {
+		return errDateOrder
 	}
 	if claims["aud"].(string) != v.audience {
 		return errAudience
