@@ -37,12 +37,15 @@ type States struct {
 	audience string
 	now      func() time.Time
 	parser   *jwt.Parser
+	leeway   time.Duration // for iat
 }
 
 // NewStates returns the minter and checker of login-state tokens signed
 // with keys; their audience is sessionAudience + "/login-state", so that a
-// state token never passes as a session. now nil means time.Now.
-func NewStates(keys *Keys, issuer, sessionAudience string, now func() time.Time) *States {
+// state token never passes as a session. leeway is the clock skew allowed
+// for iat (session.leeway: a state minted by one replica may be checked by
+// another); exp, StateTTL after iat, has none. now nil means time.Now.
+func NewStates(keys *Keys, issuer, sessionAudience string, leeway time.Duration, now func() time.Time) *States {
 	if now == nil {
 		now = time.Now
 	}
@@ -51,7 +54,8 @@ func NewStates(keys *Keys, issuer, sessionAudience string, now func() time.Time)
 		keys: keys, issuer: issuer, audience: aud, now: now,
 		parser: jwt.NewParser(jwt.WithValidMethods(keys.methods), jwt.WithAudience(aud),
 			jwt.WithIssuer(issuer), jwt.WithTimeFunc(now), jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(), jwt.WithStrictDecoding()),
+			jwt.WithStrictDecoding()),
+		leeway: leeway,
 	}
 }
 
@@ -97,6 +101,9 @@ func (st *States) Verify(raw, state string) (*LoginState, error) {
 	}
 	if typ, _ := tok.Header["typ"].(string); typ != StateType {
 		return nil, errors.New("state: wrong token type")
+	}
+	if ls.IssuedAt.After(st.now().Add(st.leeway)) {
+		return nil, errors.New("state: issued in the future")
 	}
 	if subtle.ConstantTimeCompare([]byte(ls.State), []byte(state)) != 1 {
 		return nil, errors.New("state: mismatch")

@@ -54,7 +54,7 @@ func stateBody(name, value, extra string) string {
 // token signed with the real key that only the named rule refuses.
 func TestLoginStateTokensFollowTheDefinition(t *testing.T) {
 	ks := strictKeys()
-	st := NewStates(ks, "https://auth.example.com", "plexgate", func() time.Time { return strictNow })
+	st := NewStates(ks, "https://auth.example.com", "plexgate", 30*time.Second, func() time.Time { return strictNow })
 	head := `{"alg":"EdDSA","kid":"` + ks.SigningKID() + `","typ":"` + StateType + `"}`
 	past := fmt.Sprint(strictNow.Add(-time.Hour).Unix())
 	good := signJSON(ks, head, stateBody("", "", ""))
