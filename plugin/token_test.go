@@ -98,7 +98,7 @@ func TestVerifierAcceptsAndRejects(t *testing.T) {
 		{"typ of a login state is rejected", signRaw(edHead(map[string]any{"alg": "EdDSA", "typ": "plexgate-login-state", "kid": key.kid}), body, "EdDSA", key, nil), false, errType},
 		{"a fourth header member (jku) is rejected", signRaw(edHead(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": key.kid, "jku": "https://evil.example"}), body, "EdDSA", key, nil), false, errHeaderMembers},
 		{"a repeated header member is rejected", edRaw(key, `{"alg":"none","alg":"EdDSA","typ":"JWT","kid":"`+key.kid+`"}`, goodBody(t, "")), false, errClaimName},
-		{"a header member in another case is rejected", edRaw(key, `{"alg":"EdDSA","typ":"JWT","kid":"`+key.kid+`","ALG":"none"}`, goodBody(t, "")), false, errClaimName},
+		{"a header member in another case is rejected", edRaw(key, `{"alg":"EdDSA","typ":"JWT","kid":"`+key.kid+`","ALG":"none"}`, goodBody(t, "")), false, errHeaderMembers},
 		{"wrong issuer is rejected", edToken(t, key, withClaim("iss", "https://evil.example.com")), false, errIssuer},
 		{"missing issuer is rejected", edToken(t, key, withClaim("iss", nil)), false, errMissingClaim},
 		{"wrong audience is rejected", edToken(t, key, withClaim("aud", "other")), false, errAudience},

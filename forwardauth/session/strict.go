@@ -35,7 +35,7 @@ const (
 	kindID                           // a non-empty JSON string
 	kindDate                         // a whole JSON number in [0, maxDate]
 	kindStrings                      // an array of JSON strings
-	kindHeaders                      // an object of JSON strings, names distinct
+	kindHeaders                      // an object of JSON strings, no name twice
 )
 
 // claimSpec is one row of a claim table.
@@ -87,9 +87,10 @@ var stateClaims = []claimSpec{
 var errMalformed = errors.New("malformed token")
 
 // checkRaw checks token's encoding, its header (exactly the string members
-// alg, typ and kid) and its payload against claims: member names pairwise
-// distinct under case folding (the rule encoding/json matches names by), a
-// defined claim spelled exactly and of its kind, the required ones present.
+// alg, typ and kid) and its payload against claims: no member name twice,
+// a name equal to a defined claim's under case folding (strings.EqualFold,
+// the rule encoding/json matches names to fields by) spelled exactly, each
+// defined claim of its kind, the required ones present.
 func checkRaw(token string, claims []claimSpec) error {
 	if len(token) > MaxTokenBytes {
 		return fmt.Errorf("%w: longer than %d bytes", errMalformed, MaxTokenBytes)
@@ -118,7 +119,8 @@ type member struct {
 }
 
 // members parses raw, one JSON object and nothing after it, into its
-// members; names equal under strings.EqualFold are refused.
+// members; a name that appears twice is refused (encoding/json would keep
+// the last).
 func members(raw []byte) ([]member, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -135,8 +137,8 @@ func members(raw []byte) ([]member, error) {
 			return nil, fmt.Errorf("%w: %v", errMalformed, err)
 		}
 		for _, prev := range out {
-			if strings.EqualFold(prev.name, m.name) {
-				return nil, fmt.Errorf("%w: names %q and %q", errMalformed, prev.name, m.name)
+			if prev.name == m.name {
+				return nil, fmt.Errorf("%w: %q twice", errMalformed, m.name)
 			}
 		}
 		out = append(out, m)
