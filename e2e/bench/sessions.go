@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -66,19 +67,25 @@ func (m *Minter) PublicKeyPEM() string {
 // Mint signs a session for user number n of the allowed group, with MFA,
 // carrying the identity headers forwardauth would compute for it.
 func (m *Minter) Mint(n int) (string, error) {
+	return m.MintFor(fmt.Sprintf("bench-%d", n), fmt.Sprintf("user%d@%s", n, harness.Domain),
+		fmt.Sprintf("Bench User %d", n), []string{harness.AllowedGroup}, []string{"pwd", "mfa"})
+}
+
+// MintFor signs a session for the identity given, as forwardauth would
+// have minted it at a login that its rules allowed.
+func (m *Minter) MintFor(sub, email, name string, groups, amr []string) (string, error) {
 	now := time.Now
 	if m.Now != nil {
 		now = m.Now
 	}
 	t := now()
-	email := fmt.Sprintf("user%d@%s", n, harness.Domain)
 	claims := jwt.MapClaims{
-		"iss": m.Issuer, "aud": m.Audience, "sub": fmt.Sprintf("bench-%d", n),
+		"iss": m.Issuer, "aud": m.Audience, "sub": sub,
 		"iat": t.Unix(), "nbf": t.Unix(), "exp": t.Add(m.Lifetime).Unix(),
-		"sid": rand.Text(), "email": email, "name": fmt.Sprintf("Bench User %d", n),
-		"groups": []string{harness.AllowedGroup}, "amr": []string{"pwd", "mfa"},
+		"sid": rand.Text(), "email": email, "name": name,
+		"groups": groups, "amr": amr,
 		"hdr": map[string]string{
-			"X-Forwarded-User": email, "X-Forwarded-Email": email, "X-Forwarded-Groups": harness.AllowedGroup,
+			"X-Forwarded-User": email, "X-Forwarded-Email": email, "X-Forwarded-Groups": strings.Join(groups, ","),
 		},
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
