@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/plexgate/plexgate/e2e/harness"
@@ -59,12 +60,21 @@ func (m *Minter) Mint(n int) (string, error) {
 }
 
 func mint(s *session.Sessions, n int) (string, error) {
-	email := fmt.Sprintf("user%d@%s", n, harness.Domain)
+	return mintFor(s, fmt.Sprintf("bench-%d", n), fmt.Sprintf("user%d@%s", n, harness.Domain),
+		fmt.Sprintf("Bench User %d", n), []string{harness.AllowedGroup}, []string{"pwd", "mfa"})
+}
+
+// MintFor signs a session for the identity given, as forwardauth would
+// have minted it at a login that its rules allowed.
+func (m *Minter) MintFor(sub, email, name string, groups, amr []string) (string, error) {
+	return mintFor(m.sessions(), sub, email, name, groups, amr)
+}
+
+func mintFor(s *session.Sessions, sub, email, name string, groups, amr []string) (string, error) {
 	raw, err := s.Mint(session.Identity{
-		Subject: fmt.Sprintf("bench-%d", n), Email: email, Name: fmt.Sprintf("Bench User %d", n),
-		Groups: []string{harness.AllowedGroup}, AMR: []string{"pwd", "mfa"},
+		Subject: sub, Email: email, Name: name, Groups: groups, AMR: amr,
 		Headers: map[string]string{
-			"X-Forwarded-User": email, "X-Forwarded-Email": email, "X-Forwarded-Groups": harness.AllowedGroup,
+			"X-Forwarded-User": email, "X-Forwarded-Email": email, "X-Forwarded-Groups": strings.Join(groups, ","),
 		},
 	})
 	if err != nil {
