@@ -212,3 +212,34 @@ func (e *env) verify(t *testing.T, tok string) Verdict {
 	}
 	return v
 }
+
+// testPolicy stands in for authz.PlexRules: it allows the usernames and
+// emails in users (any case), friends when friends is set, and transient
+// tokens; with twoFactor it denies what plex.tv did not say has it on.
+type testPolicy struct {
+	users              []string
+	friends, twoFactor bool
+}
+
+func (p testPolicy) listed(id Identity) bool {
+	for _, u := range p.users {
+		if id.Kind != KindTransient && (strings.EqualFold(u, id.Username) || strings.EqualFold(u, id.Email)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p testPolicy) NeedsFriendship(id Identity) bool {
+	return p.friends && id.Kind == KindAccount && !p.listed(id)
+}
+
+func (p testPolicy) Decide(id Identity) (bool, string) {
+	if !(id.Kind == KindTransient || p.listed(id) || p.friends && id.Friend) {
+		return false, "not listed"
+	}
+	if p.twoFactor && (id.TwoFactor == nil || !*id.TwoFactor) {
+		return false, "two-factor"
+	}
+	return true, ""
+}

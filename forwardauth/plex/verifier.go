@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-// Options configure a Verifier. The zero value of every field but Rules has
-// a default; see each field.
+// Options configure a Verifier. The zero value of every field but Policy
+// has a default; see each field.
 type Options struct {
 	// APIURL is plex.tv's base URL. Default "https://plex.tv".
 	APIURL string
@@ -34,8 +34,8 @@ type Options struct {
 	// ClientIdentifier is the X-Plex-Client-Identifier sent to plex.tv and
 	// the Plex server; keep it stable. Default "plexgate-forwardauth".
 	ClientIdentifier string
-	// Rules decide who is allowed.
-	Rules Rules
+	// Policy decides who is allowed (forwardauth/authz.PlexRules). Required.
+	Policy Policy
 	// CacheTTL is how long an allowed verdict is kept. Default 10m.
 	CacheTTL time.Duration
 	// DeniedTTL is how long a denied or invalid verdict is kept. Default 1m.
@@ -85,7 +85,7 @@ func (v Verdict) MaxAge(now time.Time) time.Duration {
 // concurrent use and starts no goroutines.
 type Verifier struct {
 	opts   Options
-	rules  *Matcher
+	policy Policy
 	client *client
 	cache  *verdictCache
 	shares *shareBook // nil without an owner token
@@ -105,10 +105,10 @@ func New(o Options) (*Verifier, error) {
 	if err := checkURL("server_url", o.ServerURL, false); err != nil {
 		return nil, err
 	}
-	if p := o.Rules.Problems(); len(p) > 0 {
-		return nil, fmt.Errorf("plex: plex_users: %s", strings.Join(p, "; "))
+	if o.Policy == nil {
+		return nil, errors.New("plex: no policy")
 	}
-	v := &Verifier{opts: o, rules: o.Rules.Compile(), log: o.Logger, machineID: o.ServerID,
+	v := &Verifier{opts: o, policy: o.Policy, log: o.Logger, machineID: o.ServerID,
 		client: newClient(o.APIURL, o.ServerURL, o.ClientIdentifier, o.HTTPClient, o.Now),
 		cache:  newVerdictCache(o.MaxEntries, o.Now)}
 	if o.OwnerToken != "" {
@@ -176,7 +176,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Verdict, error) {
 		case err != nil:
 			return Verdict{}, err
 		}
-		if ok, reason := v.rules.Decide(id); !ok {
+		if ok, reason := v.policy.Decide(id); !ok {
 			return Verdict{Outcome: Denied, Identity: id, Reason: reason, Until: now.Add(v.opts.DeniedTTL)}, nil
 		}
 		ttl := v.opts.CacheTTL
@@ -210,7 +210,7 @@ func (v *Verifier) identify(ctx context.Context, token string, key [32]byte) (Id
 	id := Identity{Kind: KindAccount, ID: a.ID, UUID: a.UUID, Username: a.Username, Email: a.Email, TwoFactor: a.TwoFactorEnabled}
 	id.Owner, err = v.isOwner(ctx, token, a.ID)
 	id.ownerUnknown = err != nil
-	if v.rules.NeedsFriendship(id) && v.shares != nil {
+	if v.policy.NeedsFriendship(id) && v.shares != nil {
 		_, id.Friend, err = v.shares.user(ctx, a.ID)
 		return id, err
 	}

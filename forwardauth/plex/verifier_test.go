@@ -13,7 +13,7 @@ import (
 )
 
 func TestAccountTokenAllowedByPlexUsers(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, Rules: Rules{Users: []string{"alice"}}})
+	e := newEnv(t, Options{OwnerToken: ownerTok, Policy: testPolicy{users: []string{"alice"}}})
 	v := e.verify(t, aliceTok)
 	if v.Outcome != Allowed || v.Identity.Kind != KindAccount || v.Identity.ID != 3003 || v.Identity.Username != "Alice" || v.Identity.Owner {
 		t.Fatalf("verdict = %+v", v)
@@ -31,7 +31,7 @@ func TestAccountTokenAllowedByPlexUsers(t *testing.T) {
 }
 
 func TestVerdictsAreCachedForTheirTTL(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"alice"}}, CacheTTL: 10 * time.Minute})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"alice"}}, CacheTTL: 10 * time.Minute})
 	e.verify(t, aliceTok)
 	e.verify(t, carolTok)
 	e.verify(t, "unknownTokenGGGGGGGG")
@@ -60,7 +60,7 @@ func TestVerdictsAreCachedForTheirTTL(t *testing.T) {
 func TestInvalidTokens(t *testing.T) {
 	for _, status := range []int{http.StatusUnauthorized, http.StatusUnprocessableEntity} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			e := newEnv(t, Options{Rules: Rules{Users: []string{"alice"}}})
+			e := newEnv(t, Options{Policy: testPolicy{users: []string{"alice"}}})
 			e.tv.set(func(f *fakeTV) { f.status = status })
 			if v := e.verify(t, aliceTok); v.Outcome != Invalid || v.Identity != (Identity{}) {
 				t.Fatalf("verdict = %+v, want Invalid", v)
@@ -86,7 +86,7 @@ func TestPlexTVTroubleIsNeverAVerdict(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(h))
 			defer srv.Close()
-			v, err := New(Options{APIURL: srv.URL, Rules: Rules{Users: []string{"alice"}},
+			v, err := New(Options{APIURL: srv.URL, Policy: testPolicy{users: []string{"alice"}},
 				HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
 			if err != nil {
 				t.Fatal(err)
@@ -106,7 +106,7 @@ func TestPlexTVTroubleIsNeverAVerdict(t *testing.T) {
 }
 
 func TestBackOffKeepsCachedVerdictsAndRefusesNewTokens(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"alice", "carol"}}})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"alice", "carol"}}})
 	e.verify(t, aliceTok)
 	e.tv.set(func(f *fakeTV) { f.status = http.StatusServiceUnavailable })
 	if _, err := e.v.Verify(context.Background(), carolTok); !errors.Is(err, ErrUnavailable) {
@@ -130,7 +130,7 @@ func TestBackOffKeepsCachedVerdictsAndRefusesNewTokens(t *testing.T) {
 }
 
 func TestBackOffHonoursRetryAfterAndGrows(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"carol"}}})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"carol"}}})
 	e.tv.set(func(f *fakeTV) { f.status, f.retryAfter = http.StatusTooManyRequests, "60" })
 	_, _ = e.v.Verify(context.Background(), carolTok)
 	e.tv.set(func(f *fakeTV) { f.status, f.retryAfter = 0, "" })
@@ -159,7 +159,7 @@ func TestBackOffHonoursRetryAfterAndGrows(t *testing.T) {
 }
 
 func TestOneVerificationPerTokenAtATime(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"alice"}}})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"alice"}}})
 	release, entered := make(chan struct{}), make(chan string, 10)
 	e.tv.set(func(f *fakeTV) { f.block, f.entered = release, entered })
 	first, cancelFirst := context.WithCancel(context.Background())
@@ -194,7 +194,7 @@ func TestOneVerificationPerTokenAtATime(t *testing.T) {
 }
 
 func TestOwnerIsRecognisedByAccountNotToken(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Rules: Rules{Users: []string{"owner", "alice"}}})
+	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Policy: testPolicy{users: []string{"owner", "alice"}}})
 	for tok, owner := range map[string]bool{ownerTok: true, ownerTok2: true, aliceTok: false} {
 		if v := e.verify(t, tok); v.Outcome != Allowed || v.Identity.Owner != owner {
 			t.Errorf("%s: verdict %+v, want owner=%v", tok[:5], v, owner)
@@ -203,14 +203,14 @@ func TestOwnerIsRecognisedByAccountNotToken(t *testing.T) {
 }
 
 func TestOwnerIsAllowedOnlyByARule(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Rules: Rules{Users: []string{"alice"}}})
+	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Policy: testPolicy{users: []string{"alice"}}})
 	if v := e.verify(t, ownerTok); v.Outcome != Denied || !v.Identity.Owner {
 		t.Fatalf("owner not listed: %+v, want Denied", v)
 	}
 }
 
 func TestUnknownOwnerMeansNotOwnerForAMinute(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: "revokedOwnerTokenHHH", ServerID: "mid-1", Rules: Rules{Users: []string{"alice"}}})
+	e := newEnv(t, Options{OwnerToken: "revokedOwnerTokenHHH", ServerID: "mid-1", Policy: testPolicy{users: []string{"alice"}}})
 	v := e.verify(t, aliceTok)
 	if v.Outcome != Allowed || v.Identity.Owner || v.MaxAge(e.clock.Now()) != time.Minute {
 		t.Fatalf("verdict %+v, MaxAge %s; want allowed, not owner, kept 1m", v, v.MaxAge(e.clock.Now()))
@@ -221,7 +221,7 @@ func TestUnknownOwnerMeansNotOwnerForAMinute(t *testing.T) {
 }
 
 func TestFriendShareToken(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, Rules: Rules{Friends: true}})
+	e := newEnv(t, Options{OwnerToken: ownerTok, Policy: testPolicy{friends: true}})
 	v := e.verify(t, bobShare)
 	if v.Outcome != Allowed || v.Identity.Kind != KindShare || v.Identity.ID != 2002 || v.Identity.Username != "bob" ||
 		v.Identity.Email != "bob@example.com" || !v.Identity.Friend || v.Identity.Owner {
@@ -236,18 +236,18 @@ func TestFriendShareToken(t *testing.T) {
 }
 
 func TestFriendShareTokenWithoutPlexFriendsIsDenied(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, Rules: Rules{Users: []string{"alice"}}})
-	if v := e.verify(t, bobShare); v.Outcome != Denied || v.Reason != DenyNotListed {
+	e := newEnv(t, Options{OwnerToken: ownerTok, Policy: testPolicy{users: []string{"alice"}}})
+	if v := e.verify(t, bobShare); v.Outcome != Denied || v.Reason != "not listed" {
 		t.Fatalf("verdict = %+v, want Denied", v)
 	}
-	e2 := newEnv(t, Options{OwnerToken: ownerTok, Rules: Rules{Users: []string{"BOB@example.com"}}})
+	e2 := newEnv(t, Options{OwnerToken: ownerTok, Policy: testPolicy{users: []string{"BOB@example.com"}}})
 	if v := e2.verify(t, bobShare); v.Outcome != Allowed {
 		t.Fatalf("friend listed by email: %+v, want Allowed", v)
 	}
 }
 
 func TestFriendAccountTokenNeedsPlexFriends(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Rules: Rules{Friends: true}})
+	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Policy: testPolicy{friends: true}})
 	if v := e.verify(t, bobTok); v.Outcome != Allowed || !v.Identity.Friend || v.Identity.Kind != KindAccount {
 		t.Fatalf("bob's account token: %+v", v)
 	}
@@ -260,7 +260,7 @@ func TestFriendAccountTokenNeedsPlexFriends(t *testing.T) {
 }
 
 func TestSharedServersRefreshAtMostOncePerInterval(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Rules: Rules{Friends: true}, RefreshInterval: 5 * time.Minute})
+	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Policy: testPolicy{friends: true}, RefreshInterval: 5 * time.Minute})
 	const path = "/api/servers/mid-1/shared_servers"
 	e.verify(t, bobShare)
 	for i := range 5 {
@@ -293,7 +293,7 @@ func TestSharedServersRefreshAtMostOncePerInterval(t *testing.T) {
 }
 
 func TestSharedServersOneLoadAtATime(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Rules: Rules{Friends: true}})
+	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Policy: testPolicy{friends: true}})
 	release, entered := make(chan struct{}), make(chan string, 20)
 	e.tv.set(func(f *fakeTV) { f.block, f.blockPath, f.entered = release, "/shared_servers", entered })
 	var wg sync.WaitGroup
@@ -319,7 +319,7 @@ func TestSharedServersOneLoadAtATime(t *testing.T) {
 func TestSharedServersTroubleIsUnavailableNotInvalid(t *testing.T) {
 	for _, status := range []int{http.StatusInternalServerError, http.StatusUnauthorized, http.StatusNotFound} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Rules: Rules{Friends: true}})
+			e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1", Policy: testPolicy{friends: true}})
 			e.tv.set(func(f *fakeTV) { f.sharesStatus = status })
 			// bob's tokens and an unknown one cannot be told apart without
 			// the list; nor can carol be refused, since plex_friends asks.
@@ -333,14 +333,14 @@ func TestSharedServersTroubleIsUnavailableNotInvalid(t *testing.T) {
 }
 
 func TestWithoutOwnerTokenShareTokensAreInvalid(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"bob"}}})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"bob"}}})
 	if v := e.verify(t, bobShare); v.Outcome != Invalid {
 		t.Fatalf("verdict %+v, want Invalid", v)
 	}
 }
 
 func TestTransientTokens(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"alice"}}})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"alice"}}})
 	v := e.verify(t, transTok)
 	if v.Outcome != Allowed || v.Identity.Kind != KindTransient || v.Identity.User("username") != TransientUser ||
 		v.MaxAge(e.clock.Now()) != time.Minute {
@@ -355,7 +355,7 @@ func TestTransientTokens(t *testing.T) {
 }
 
 func TestTransientTokensNeedAServerThatChecksTokens(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"alice"}}})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"alice"}}})
 	e.pms.open = true
 	if _, err := e.v.Verify(context.Background(), "transient-anything"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("open server: %v, want ErrUnavailable", err)
@@ -365,25 +365,14 @@ func TestTransientTokensNeedAServerThatChecksTokens(t *testing.T) {
 	if _, err := e.v.Verify(context.Background(), transTok); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("failing server: %v, want ErrUnavailable", err)
 	}
-	noServer := newEnv(t, Options{ServerURL: "-", Rules: Rules{Users: []string{"alice"}}})
+	noServer := newEnv(t, Options{ServerURL: "-", Policy: testPolicy{users: []string{"alice"}}})
 	if v := noServer.verify(t, transTok); v.Outcome != Invalid {
 		t.Fatalf("no server_url: %+v, want Invalid", v)
 	}
 }
 
-func TestRequireTwoFactorFailsClosed(t *testing.T) {
-	e := newEnv(t, Options{OwnerToken: ownerTok, ServerID: "mid-1",
-		Rules: Rules{Users: []string{"alice", "bob", "carol"}, RequireTwoFactor: true}})
-	for tok, want := range map[string]Outcome{aliceTok: Allowed, bobTok: Denied, carolTok: Denied, bobShare: Denied, transTok: Denied} {
-		v := e.verify(t, tok)
-		if v.Outcome != want || want == Denied && v.Reason != DenyTwoFactor {
-			t.Errorf("%s: %+v, want %v", tok[:6], v, want)
-		}
-	}
-}
-
 func TestVerdictCacheIsBounded(t *testing.T) {
-	e := newEnv(t, Options{Rules: Rules{Users: []string{"alice"}}, MaxEntries: 5})
+	e := newEnv(t, Options{Policy: testPolicy{users: []string{"alice"}}, MaxEntries: 5})
 	for i := range 40 {
 		e.verify(t, fmt.Sprintf("unknownToken%08d", i))
 	}
@@ -394,10 +383,10 @@ func TestVerdictCacheIsBounded(t *testing.T) {
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	for name, o := range map[string]Options{
-		"api_url not a URL":     {APIURL: "plex.tv"},
-		"api_url with query":    {APIURL: "https://plex.tv/?a=b"},
-		"server_url not http":   {ServerURL: "ftp://plex:32400"},
-		"empty plex_users item": {Rules: Rules{Users: []string{" "}}},
+		"api_url not a URL":   {APIURL: "plex.tv", Policy: testPolicy{}},
+		"api_url with query":  {APIURL: "https://plex.tv/?a=b", Policy: testPolicy{}},
+		"server_url not http": {ServerURL: "ftp://plex:32400", Policy: testPolicy{}},
+		"no policy":           {},
 	} {
 		if _, err := New(o); err == nil {
 			t.Errorf("%s: New accepted %+v", name, o)
