@@ -62,4 +62,3 @@ func TestPlexRulesNeedFriendshipOnlyWhenItDecides(t *testing.T) {
 		t.Error("without plex_friends friendship never decides")
 	}
 }
-

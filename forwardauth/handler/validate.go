@@ -19,7 +19,16 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request: the original URL is not on an allowed domain", http.StatusBadRequest)
 		return
 	}
+	if s.plex != nil && isPreflight(r) {
+		s.answerPreflight(w)
+		return
+	}
 	claims, ok := s.authenticate(r)
+	// A session decides, except on the token-handing paths, where a Plex
+	// token present must be the owner's whatever else the request carries.
+	if s.plex != nil && (!ok || s.plex.paths.Match(r.Header.Get("X-Forwarded-Uri"))) && s.plexDecides(w, r) {
+		return
+	}
 	if !ok {
 		s.unauthenticated(w, r, orig)
 		return
