@@ -19,22 +19,28 @@ type plexGate struct {
 	field    string // plex.user_field
 }
 
-// newPlexGate builds the Plex verifier from a checked config, reading the
-// owner token file; nil when plex.enabled is false.
-func newPlexGate(cfg config.Config, s *Server) (*plexGate, error) {
+// plexOwnerToken reads plex.owner_token_file ("" when it is not set).
+func plexOwnerToken(x config.PlexConfig) (string, error) {
+	if !x.Enabled || x.OwnerTokenFile == "" {
+		return "", nil
+	}
+	b, err := config.Secret("", x.OwnerTokenFile)
+	if err != nil {
+		return "", err
+	}
+	owner := strings.TrimSpace(string(b))
+	if owner == "" {
+		return "", fmt.Errorf("%s is empty", x.OwnerTokenFile)
+	}
+	return owner, nil
+}
+
+// newPlexGate builds the Plex verifier from a checked config and the
+// owner's token; nil when plex.enabled is false.
+func newPlexGate(cfg config.Config, owner string, s *Server) (*plexGate, error) {
 	x := cfg.Plex
 	if !x.Enabled {
 		return nil, nil
-	}
-	var owner string
-	if x.OwnerTokenFile != "" {
-		b, err := config.Secret("", x.OwnerTokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("plex.owner_token_file: %w", err)
-		}
-		if owner = strings.TrimSpace(string(b)); owner == "" {
-			return nil, fmt.Errorf("plex.owner_token_file: %s is empty", x.OwnerTokenFile)
-		}
 	}
 	v, err := plex.New(plex.Options{
 		APIURL: x.APIURL, ServerURL: x.ServerURL, ServerID: x.ServerID, OwnerToken: owner,

@@ -64,6 +64,10 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 	if err != nil {
 		p.Addf("oidc.ca_file", "%v", err)
 	}
+	owner, err := plexOwnerToken(cfg.Plex)
+	if err != nil {
+		p.Addf("plex.owner_token_file", "%v", err)
+	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
@@ -82,7 +86,7 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 		cache:     newTokenCache(10000, now),
 		metrics:   newMetrics(),
 	}
-	if s.plex, err = newPlexGate(cfg, s); err != nil {
+	if s.plex, err = newPlexGate(cfg, owner, s); err != nil {
 		return nil, &config.Error{Problems: []string{err.Error()}}
 	}
 	s.provider = login.NewProvider(cfg.OIDC, secret, s.path("/auth"), client, now, log)
