@@ -19,6 +19,17 @@ func (c *Config) checkPlex(p *Problems) {
 	if len(a.PlexUsers) == 0 && !a.PlexFriends {
 		p.Addf("plex.enabled", "no plex_* rule allows anyone: set authz.plex_users or authz.plex_friends")
 	}
+	for _, u := range a.PlexUsers {
+		if strings.TrimSpace(u) == "" || strings.ContainsFunc(u, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			p.Addf("authz.plex_users", "%q is not a plex.tv username, email or account id", u)
+		}
+	}
+	c.checkPlexKeys(p)
+}
+
+// checkPlexKeys checks plex.* and the keys authz.plex_friends needs.
+func (c *Config) checkPlexKeys(p *Problems) {
+	x, a := c.Plex, c.Authz
 	checkPlexURL(p, "plex.api_url", x.APIURL, true)
 	checkPlexURL(p, "plex.server_url", x.ServerURL, false)
 	if x.ServerID != "" && !plexID(x.ServerID) {
@@ -43,11 +54,6 @@ func (c *Config) checkPlex(p *Problems) {
 	}
 	if !oneOf(x.UserField, "username", "email") {
 		p.Addf("plex.user_field", "%q must be username or email", x.UserField)
-	}
-	for _, u := range a.PlexUsers {
-		if strings.TrimSpace(u) == "" || strings.ContainsFunc(u, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			p.Addf("authz.plex_users", "%q is not a plex.tv username, email or account id", u)
-		}
 	}
 }
 

@@ -85,7 +85,7 @@ func (s *Server) validatePlex(w http.ResponseWriter, r *http.Request, tok string
 	v, err := g.verifier.Verify(r.Context(), tok)
 	if err != nil {
 		s.countPlex("unavailable")
-		s.log.Warn("plex token: no verdict", "err", err)
+		s.log.Debug("plex token: no verdict", "err", err) // the outage itself is logged once, by plex
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "service unavailable: plex.tv gave no verdict", http.StatusServiceUnavailable)
 		return

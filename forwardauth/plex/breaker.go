@@ -1,6 +1,7 @@
 package plex
 
 import (
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,15 +19,21 @@ const (
 
 // breaker makes callers stop asking an upstream that is failing, for a
 // growing while. While it is open, requests fail at once with ErrUnavailable.
+// It logs when the upstream starts failing and when it answers again, not
+// once per request.
 type breaker struct {
-	now func() time.Time
+	now  func() time.Time
+	log  *slog.Logger
+	name string // "plex.tv" or "the Plex server"
 
 	mu    sync.Mutex
 	until time.Time
 	delay time.Duration
 }
 
-func newBreaker(now func() time.Time) *breaker { return &breaker{now: now} }
+func newBreaker(name string, now func() time.Time, log *slog.Logger) *breaker {
+	return &breaker{name: name, now: now, log: log}
+}
 
 // wait returns how long the breaker stays open (0: closed).
 func (b *breaker) wait() time.Duration {
@@ -39,6 +46,9 @@ func (b *breaker) wait() time.Duration {
 func (b *breaker) fail(retryAfter time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.delay == 0 {
+		b.log.Warn("plex: "+b.name+" is failing; new Plex tokens get 503 until it answers", "retry_after", retryAfter)
+	}
 	b.delay = min(max(2*b.delay, minBackoff), maxBackoff)
 	d := max(b.delay, min(retryAfter, maxRetryAfter))
 	b.until = b.now().Add(d)
@@ -48,6 +58,9 @@ func (b *breaker) fail(retryAfter time.Duration) {
 func (b *breaker) succeed() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.delay != 0 {
+		b.log.Info("plex: " + b.name + " answers again")
+	}
 	b.delay, b.until = 0, time.Time{}
 }
 

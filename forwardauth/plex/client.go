@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,7 +57,7 @@ type client struct {
 	serverDown  *breaker
 }
 
-func newClient(api, server, clientID string, hc *http.Client, now func() time.Time) *client {
+func newClient(api, server, clientID string, hc *http.Client, now func() time.Time, log *slog.Logger) *client {
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -64,7 +65,7 @@ func newClient(api, server, clientID string, hc *http.Client, now func() time.Ti
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &client{
 		api: strings.TrimSuffix(api, "/"), server: strings.TrimSuffix(server, "/"),
-		http: &c, clientID: clientID, apiDown: newBreaker(now), serverDown: newBreaker(now),
+		http: &c, clientID: clientID, apiDown: newBreaker("plex.tv", now, log), serverDown: newBreaker("the Plex server", now, log),
 	}
 }
 

@@ -109,7 +109,7 @@ func New(o Options) (*Verifier, error) {
 		return nil, errors.New("plex: no policy")
 	}
 	v := &Verifier{opts: o, policy: o.Policy, log: o.Logger, machineID: o.ServerID,
-		client: newClient(o.APIURL, o.ServerURL, o.ClientIdentifier, o.HTTPClient, o.Now),
+		client: newClient(o.APIURL, o.ServerURL, o.ClientIdentifier, o.HTTPClient, o.Now, o.Logger),
 		cache:  newVerdictCache(o.MaxEntries, o.Now)}
 	if o.OwnerToken != "" {
 		v.shares = newShareBook(o.RefreshInterval, o.Now, o.Logger, v.loadShares)

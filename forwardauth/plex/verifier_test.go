@@ -127,6 +127,12 @@ func TestBackOffKeepsCachedVerdictsAndRefusesNewTokens(t *testing.T) {
 	if v := e.verify(t, carolTok); v.Outcome != Allowed {
 		t.Fatalf("carol after the back-off: %+v", v)
 	}
+	if n := strings.Count(e.logs.String(), "plex.tv is failing"); n != 1 {
+		t.Fatalf("the outage was logged %d times, want once:\n%s", n, e.logs)
+	}
+	if !strings.Contains(e.logs.String(), "plex.tv answers again") {
+		t.Fatalf("the recovery was not logged:\n%s", e.logs)
+	}
 }
 
 func TestBackOffHonoursRetryAfterAndGrows(t *testing.T) {
@@ -143,7 +149,7 @@ func TestBackOffHonoursRetryAfterAndGrows(t *testing.T) {
 		t.Fatalf("after Retry-After: %+v", v)
 	}
 
-	b := newBreaker(e.clock.Now)
+	b := newBreaker("plex.tv", e.clock.Now, e.v.log)
 	var waits []time.Duration
 	for range 9 {
 		b.fail(0)
