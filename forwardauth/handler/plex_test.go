@@ -65,7 +65,7 @@ func (p *plexTV) set(down bool) {
 
 // plexEnv is an env with plex.enabled against a plexTV; plex_users lists
 // owner and alice, plex_friends is on.
-func plexEnv(t *testing.T, mutate func(*config.Config)) (*env, *plexTV) {
+func plexEnv(t testing.TB, mutate func(*config.Config)) (*env, *plexTV) {
 	t.Helper()
 	tv := &plexTV{}
 	srv := httptest.NewServer(tv)
