@@ -24,9 +24,9 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, ok := s.authenticate(r)
-	// A session decides, except on the token-handing paths, where a Plex
-	// token present must be the owner's whatever else the request carries.
-	if s.plex != nil && (!ok || s.plex.paths.Match(r.Header.Get("X-Forwarded-Uri"))) && s.plexDecides(w, r) {
+	// A session decides, whatever Plex tokens the request carries (as in the
+	// plugin, which answers a session from its cache without asking).
+	if !ok && s.plex != nil && s.plexDecides(w, r) {
 		return
 	}
 	if !ok {
