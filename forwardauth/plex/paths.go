@@ -18,8 +18,10 @@ type TokenPaths struct {
 }
 
 // NewTokenPaths compiles a list such as DefaultTokenPaths. An entry matches
-// the path itself and everything below it ("/myplex/" and "/myplex" both
-// match "/myplex", "/myplex/account"), case-insensitively, after the request
+// the path itself and everything below it, wherever it starts in the
+// request path ("/myplex/" and "/myplex" both match "/myplex",
+// "/myplex/account" and "/x/myplex/account", never "/myplexy"), as the
+// plugin's PlexTokenPaths does, case-insensitively, after the request
 // path is percent-decoded and cleaned ("//myplex/./x" and "/myplex\x" are
 // "/myplex/x").
 func NewTokenPaths(list []string) *TokenPaths {
@@ -49,7 +51,7 @@ func (t *TokenPaths) Match(requestURI string) bool {
 	// Backslashes count as slashes: a server on Windows may read them so.
 	p = strings.ToLower(path.Clean("/" + strings.ReplaceAll(p, `\`, "/")))
 	for _, pre := range t.prefixes {
-		if p == pre || strings.HasPrefix(p, pre+"/") {
+		if strings.Contains(p+"/", pre+"/") {
 			return true
 		}
 	}
