@@ -18,6 +18,7 @@ func (c *Config) Check() error {
 	c.checkSession(&p)
 	c.checkAuthz(&p)
 	c.checkHeaders(&p)
+	c.checkPlex(&p)
 	for _, d := range c.Redirect.AllowedDomains {
 		if !validDomainPattern(d) {
 			p.addf("redirect.allowed_domains", "%q is not a host name or *.suffix", d)
