@@ -207,39 +207,38 @@ func mayHideToken(s string) bool {
 	return strings.IndexByte(s, '%') >= 0 || strings.Contains(strings.ToLower(s), "token")
 }
 
-// quickPlexToken is the Plex-token hit path's extraction: the one
-// X-Plex-Token header of a request with no query, or the one X-Plex-Token
-// query parameter, written plainly, of a request with no such header. It
-// returns "" whenever the request needs plexToken's full reading (any
-// other spelling, any percent-encoding, several occurrences, a Cookie or
-// Authorization header that may carry a session); a token it returns is
-// the one plexToken returns (FuzzPlexToken holds them together).
-func quickPlexToken(header http.Header, rawQuery string, others []string) string {
-	if header["Cookie"] != nil || header["Authorization"] != nil {
-		return ""
-	}
-	for _, name := range others {
-		if header[name] != nil {
-			return ""
-		}
-	}
-	lines := header[plexTokenName]
-	if rawQuery == "" {
-		if len(lines) == 1 {
-			return lines[0]
-		}
-		return ""
-	}
-	if lines != nil || strings.ContainsAny(rawQuery, "%+;#") || strings.Count(strings.ToLower(rawQuery), "token") != 1 {
-		return ""
-	}
+// quickQueryToken is the Plex-token hit path's reading of a request with
+// a query: the one X-Plex-Token query parameter, written plainly, of a
+// request with no X-Plex-Token header under any spelling and no Cookie or
+// Authorization header (a session decides first). It returns "" whenever
+// the request needs plexToken's full reading: a token value with "%" or
+// "+", a "%25" (a second level of encoding), ";" or "#", an invalid escape.
+// A token it returns is the one plexToken returns (FuzzPlexToken holds them
+// together): with no "%25", one decoding of the query shows every nested
+// level, and "token" appears in it once, as the parameter read here.
+func quickQueryToken(header http.Header, rawQuery string, others []string) string {
 	i := strings.Index(rawQuery, plexTokenName+"=")
-	if i < 0 || i > 0 && rawQuery[i-1] != '&' {
+	if i < 0 || i > 0 && rawQuery[i-1] != '&' || header[plexTokenName] != nil || header["Cookie"] != nil ||
+		header["Authorization"] != nil || header[others[0]] != nil || header[others[1]] != nil || header[others[2]] != nil ||
+		strings.ContainsAny(rawQuery, ";#") || strings.Contains(rawQuery, "%25") {
 		return ""
 	}
 	v := rawQuery[i+len(plexTokenName)+1:]
 	if j := strings.IndexByte(v, '&'); j >= 0 {
 		v = v[:j]
+	}
+	if v == "" || strings.ContainsAny(v, "%+") {
+		return ""
+	}
+	if strings.IndexByte(rawQuery, '%') >= 0 {
+		d, err := url.QueryUnescape(rawQuery)
+		if err != nil {
+			return ""
+		}
+		rawQuery = d
+	}
+	if strings.Count(strings.ToLower(rawQuery), "token") != 1 {
+		return ""
 	}
 	return v
 }

@@ -15,31 +15,41 @@ import (
 // without a token is delegated too, and never cached. The token itself is
 // left in place for Plex, and never logged.
 
-// plexKeyPrefix starts every cache key of a Plex token. It is a NUL byte,
-// which Go's HTTP servers refuse in header values, so no Cookie header
+// plexKey is the cache key of a Plex token: its SHA-256 hash, so that the
+// cache does not hold the long-lived token itself (the token is a random
+// bearer secret: a plain hash is enough). The first byte is set to NUL,
+// which Go's HTTP servers refuse in header values, so that no Cookie header
 // line and no session token can ever equal such a key.
-const plexKeyPrefix = "\x00plex:"
-
-// plexKey is the cache key of a Plex token: a SHA-256 hash, so that the
-// cache does not hold the long-lived token itself. The token is a bearer
-// secret of high entropy, so a plain hash is enough (not a password hash).
 func plexKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
-	return plexKeyPrefix + string(sum[:])
+	sum[0] = 0
+	return string(sum[:])
 }
 
 // serveNoLineHit serves a request whose Cookie line was not a hit: a cached
-// Plex token read by quickPlexToken is a hit, anything else is serveMiss.
-// Written out for the same reason as ServeHTTP's hit path.
+// Plex token is a hit, anything else is serveMiss. The token of a request
+// without a query is read here (the one X-Plex-Token header, when there is
+// no other spelling and no Cookie or Authorization header that may carry a
+// session), any other by quickQueryToken, which returns "" when plexToken
+// must read the request. Written out, like ServeHTTP's hit path: Yaegi's
+// cost of a call grows with the callee's size.
 func serveNoLineHit(m *Middleware, rw http.ResponseWriter, req *http.Request) {
-	if tok := quickPlexToken(req.Header, req.URL.RawQuery, m.plexOthers); tok != "" {
-		key := plexKey(tok)
+	header := req.Header
+	tok := ""
+	if req.URL.RawQuery != "" {
+		tok = quickQueryToken(header, req.URL.RawQuery, m.plexOthers)
+	} else if lines := header[plexTokenName]; len(lines) == 1 && header["Cookie"] == nil && header["Authorization"] == nil &&
+		header[m.plexOthers[0]] == nil && header[m.plexOthers[1]] == nil && header[m.plexOthers[2]] == nil {
+		tok = lines[0]
+	}
+	if tok != "" {
+		sum := sha256.Sum256([]byte(tok))
+		sum[0] = 0
 		c := m.cache
 		c.mu.RLock()
-		id := c.entries[key]
+		id := c.entries[string(sum[:])]
 		c.mu.RUnlock()
 		if id != nil && m.now().UnixNano() < id.expires {
-			header := req.Header
 			for _, h := range id.headers {
 				header[h.name] = h.values
 			}

@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-const plexOwnerToken = "owner-token-Zx81kPq2"
+// plexOwnerToken looks like the 20-character tokens plex.tv issues.
+const plexOwnerToken = "Zx81kPq2mW7Lw3Rt9vBn"
 
 // plexForwardauth allows the owner's Plex token for ten minutes and a CORS
 // preflight without a credential; it refuses anything else with 401.
