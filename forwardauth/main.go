@@ -12,6 +12,11 @@
 //
 // Every config key is also an environment variable (PLEXGATE_OIDC_CLIENT_ID)
 // and a flag (-oidc.client_id); see -help.
+//
+// This package only parses flags and wires the parts: configuration in
+// forwardauth/config, session tokens and keys in forwardauth/session, the
+// OpenID login in forwardauth/login, the rules in forwardauth/authz, the
+// HTTP service in forwardauth/handler, the Vouch import in forwardauth/vouch.
 package main
 
 import (
@@ -21,11 +26,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
+	"github.com/plexgate/plexgate/forwardauth/handler"
+	"github.com/plexgate/plexgate/forwardauth/session"
+	"github.com/plexgate/plexgate/forwardauth/vouch"
 )
 
 func main() {
@@ -47,7 +56,7 @@ func parseArgs(args []string, stderr io.Writer) (*command, error) {
 	fs.BoolVar(&c.check, "check", false, "validate the configuration, print every problem and exit")
 	fs.BoolVar(&c.genkey, "genkey", false, "print a new Ed25519 private key PEM for session.signing_key_file and exit")
 	fs.StringVar(&c.importVouch, "import-vouch", "", "print the plexgate config equivalent to this Vouch Proxy config.yml and exit")
-	c.values = registerConfigFlags(fs)
+	c.values = config.RegisterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: forwardauth -config FILE | -check -config FILE | -genkey | -import-vouch VOUCH.yml\n\n"+
 			"Config keys apply in the order defaults, file, environment (PLEXGATE_<KEY>), flags.\n"+
@@ -70,15 +79,15 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 	case c.genkey:
 		return genkey(stdout, stderr)
 	case c.importVouch != "":
-		return importVouchFile(c.importVouch, stdout, stderr)
+		return vouch.ImportFile(c.importVouch, stdout, stderr)
 	}
 	if c.config == "" {
 		c.config, _ = env("PLEXGATE_CONFIG")
 	}
-	cfg, srv, err := build(c, env)
+	cfg, srv, log, err := build(c, env)
 	if err != nil {
 		fmt.Fprintln(stderr, "forwardauth: configuration problems:")
-		for _, p := range problemsOf(err) {
+		for _, p := range config.ProblemsOf(err) {
 			fmt.Fprintln(stderr, "  -", p)
 		}
 		return 1
@@ -87,11 +96,11 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 		fmt.Fprintln(stdout, "configuration OK")
 		return 0
 	}
-	return serve(cfg, srv)
+	return serve(cfg, srv, log)
 }
 
 func genkey(stdout, stderr io.Writer) int {
-	pemData, err := genKeyPEM()
+	pemData, err := session.GenerateKeyPEM()
 	if err != nil {
 		fmt.Fprintln(stderr, "forwardauth:", err)
 		return 1
@@ -100,20 +109,21 @@ func genkey(stdout, stderr io.Writer) int {
 	return 0
 }
 
-// build loads and validates the config and constructs the server.
-func build(c *command, env func(string) (string, bool)) (Config, *Server, error) {
-	cfg, err := loadConfig(c.config, env, c.values)
+// build loads and checks the config and constructs the server and its logger.
+func build(c *command, env func(string) (string, bool)) (config.Config, *handler.Server, *slog.Logger, error) {
+	cfg, err := config.Load(c.config, env, c.values)
 	if err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
-	if err := cfg.validate(); err != nil {
-		return cfg, nil, err
+	if err := cfg.Check(); err != nil {
+		return cfg, nil, nil, err
 	}
-	srv, err := newServer(cfg, newLogger(cfg.Log, os.Stderr), nil)
-	return cfg, srv, err
+	log := newLogger(cfg.Log, os.Stderr)
+	srv, err := handler.New(cfg, log, nil)
+	return cfg, srv, log, err
 }
 
-func newLogger(c LogConfig, w io.Writer) *slog.Logger {
+func newLogger(c config.LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level)) // validated
 	opts := &slog.HandlerOptions{Level: level}
@@ -123,35 +133,25 @@ func newLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// newHTTPServer returns the listening server: request headers are capped at
-// 64 KB (larger ones get 431) and every phase of a request has a timeout.
-func newHTTPServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-	}
-}
-
 // serve runs the HTTP server until SIGINT or SIGTERM.
-func serve(cfg Config, srv *Server) int {
+func serve(cfg config.Config, srv *handler.Server, log *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	hs := newHTTPServer(cfg.Listen, srv)
-	go func() { _, _ = srv.provider.get(ctx) }() // early discovery; failures retry on demand
+	hs := handler.NewHTTPServer(cfg.Listen, srv)
+	go func() { _ = srv.Discover(ctx) }() // early discovery; failures retry on demand
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
-	srv.log.Info("forwardauth listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)
+	log.Info("forwardauth listening", "addr", cfg.Listen, "public_url", cfg.PublicURL)
 	select {
 	case err := <-errc:
-		srv.log.Error("server stopped", "err", err)
+		log.Error("server stopped", "err", err)
 		return 1
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
-		srv.log.Error("shutdown", "err", err)
+		log.Error("shutdown", "err", err)
 		return 1
 	}
 	return 0

@@ -1,0 +1,199 @@
+// Package config holds forwardauth's configuration: the Config types with
+// their defaults (Default), the loader that applies the file, the
+// environment and the flags in that order (Load, RegisterFlags), and the
+// check that reports every problem at once, by config path (Config.Check).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole forwardauth configuration. The YAML key of every field
+// is also settable by environment variable (PLEXGATE_<UPPER_SNAKE of the
+// dotted path>) and by flag (-<dotted.path>). Sources apply in the order
+// defaults, file, environment, flags; see Load.
+type Config struct {
+	// Listen is the address the HTTP server binds. Default ":4181".
+	Listen string `yaml:"listen"`
+	// PublicURL is forwardauth's external base URL; the OIDC callback is
+	// PublicURL+"/auth" and the login page PublicURL+"/login". Required.
+	PublicURL string `yaml:"public_url"`
+	// Log configures logging.
+	Log LogConfig `yaml:"log"`
+	// OIDC configures the OpenID provider.
+	OIDC OIDCConfig `yaml:"oidc"`
+	// Session configures the session cookie and token.
+	Session SessionConfig `yaml:"session"`
+	// Authz holds the authorization rules applied at login and on every /validate.
+	Authz AuthzConfig `yaml:"authz"`
+	// Headers configures the identity headers /validate answers with.
+	Headers HeadersConfig `yaml:"headers"`
+	// Redirect configures which return URLs are accepted.
+	Redirect RedirectConfig `yaml:"redirect"`
+}
+
+// LogConfig configures log/slog output.
+type LogConfig struct {
+	// Level is debug, info, warn or error. Default "info".
+	Level string `yaml:"level"`
+	// Format is text or json. Default "text".
+	Format string `yaml:"format"`
+}
+
+// OIDCConfig configures the OpenID provider and this client.
+type OIDCConfig struct {
+	// Issuer is the provider's issuer URL, e.g.
+	// "https://dev-123456.okta.com/oauth2/default". Required.
+	Issuer string `yaml:"issuer"`
+	// ClientID is the OIDC client id. Required.
+	ClientID string `yaml:"client_id"`
+	// ClientSecret is the OIDC client secret. Set it or ClientSecretFile. No default.
+	ClientSecret string `yaml:"client_secret"`
+	// ClientSecretFile is a file holding the client secret (trailing newline trimmed). Default "".
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// Scopes requested at login. Default [openid, profile, email, groups].
+	Scopes []string `yaml:"scopes"`
+	// UseUserinfo merges the userinfo endpoint's claims into the ID token's. Default false.
+	UseUserinfo bool `yaml:"use_userinfo"`
+	// CAFile is an extra PEM CA bundle trusted for the provider. Default "" (system roots only).
+	CAFile string `yaml:"ca_file"`
+	// EndSession enables RP-initiated logout when the provider advertises
+	// end_session_endpoint. Default true.
+	EndSession bool `yaml:"end_session"`
+}
+
+// SessionConfig configures the session cookie and the token it holds.
+type SessionConfig struct {
+	// CookieName is the session cookie's name. Default "plexgate_session".
+	CookieName string `yaml:"cookie_name"`
+	// CookieDomain is the session cookie's Domain, e.g. "example.com" so that
+	// every subdomain receives it. Default "" (host-only cookie for the auth host).
+	CookieDomain string `yaml:"cookie_domain"`
+	// CookiePath is the session cookie's Path. Default "/".
+	CookiePath string `yaml:"cookie_path"`
+	// MaxAge is the session lifetime (cookie Max-Age and token exp). Default 12h.
+	MaxAge time.Duration `yaml:"max_age"`
+	// Secure sets the cookie's Secure attribute. Default true.
+	Secure bool `yaml:"secure"`
+	// HTTPOnly sets the cookie's HttpOnly attribute. Default true.
+	HTTPOnly bool `yaml:"http_only"`
+	// Issuer is the token's iss. Default: PublicURL.
+	Issuer string `yaml:"issuer"`
+	// Audience is the token's aud. Default "plexgate".
+	Audience string `yaml:"audience"`
+	// SigningKeyFile is an Ed25519 private key PEM (PKCS#8) used for EdDSA,
+	// the default algorithm (create one with -genkey). Default "".
+	SigningKeyFile string `yaml:"signing_key_file"`
+	// VerificationKeyFiles are further Ed25519 public or private key PEMs
+	// whose tokens are still accepted (key rotation). Default none.
+	VerificationKeyFiles []string `yaml:"verification_key_files"`
+	// HMACSecret selects HS256 with this shared secret (at least 32 bytes)
+	// instead of EdDSA. Default "".
+	HMACSecret string `yaml:"hmac_secret"`
+	// HMACSecretFile is a file holding the HS256 secret. Default "".
+	HMACSecretFile string `yaml:"hmac_secret_file"`
+	// Leeway is the clock skew tolerated when checking exp/nbf/iat. Default 30s.
+	Leeway time.Duration `yaml:"leeway"`
+}
+
+// AuthzConfig holds the authorization rules. A user is allowed when
+// AllowAll is set or any of Emails, Domains, Groups matches; then, with
+// RequireMFA, the amr/acr check must pass too.
+type AuthzConfig struct {
+	// AllowAll allows every authenticated user. Default false.
+	AllowAll bool `yaml:"allow_all"`
+	// Emails are allowed addresses (case-insensitive). Default none.
+	Emails []string `yaml:"emails"`
+	// Domains are allowed email domains, e.g. "example.com". Default none.
+	Domains []string `yaml:"domains"`
+	// Groups are allowed groups, matched against GroupsClaim. Default none.
+	Groups []string `yaml:"groups"`
+	// GroupsClaim is the ID-token claim holding the groups. Default "groups" (Okta).
+	GroupsClaim string `yaml:"groups_claim"`
+	// RequireMFA requires amr to contain one of MFAAMR or acr to be one of MFAACR. Default false.
+	RequireMFA bool `yaml:"require_mfa"`
+	// MFAAMR lists the amr values that prove MFA. Default [mfa].
+	MFAAMR []string `yaml:"mfa_amr"`
+	// MFAACR lists the acr values that prove MFA. Default none.
+	MFAACR []string `yaml:"mfa_acr"`
+}
+
+// HeadersConfig configures the identity headers.
+type HeadersConfig struct {
+	// UserClaim is the claim sent as X-Forwarded-User; falls back to sub. Default "email".
+	UserClaim string `yaml:"user_claim"`
+	// Claims maps further claims to header names, e.g. {given_name: X-Given-Name}. Default none.
+	Claims map[string]string `yaml:"claims"`
+}
+
+// RedirectConfig configures accepted return URLs.
+type RedirectConfig struct {
+	// AllowedDomains are the hosts a return URL may point to: "host" matches
+	// exactly, "*.suffix" matches every subdomain of suffix. Default:
+	// session.cookie_domain and its subdomains (or the public_url host).
+	AllowedDomains []string `yaml:"allowed_domains"`
+}
+
+// Default returns a Config holding every default.
+func Default() Config {
+	return Config{
+		Listen: ":4181",
+		Log:    LogConfig{Level: "info", Format: "text"},
+		OIDC: OIDCConfig{
+			Scopes:     []string{"openid", "profile", "email", "groups"},
+			EndSession: true,
+		},
+		Session: SessionConfig{
+			CookieName: "plexgate_session",
+			CookiePath: "/",
+			MaxAge:     12 * time.Hour,
+			Secure:     true,
+			HTTPOnly:   true,
+			Audience:   "plexgate",
+			Leeway:     30 * time.Second,
+		},
+		Authz:   AuthzConfig{GroupsClaim: "groups", MFAAMR: []string{"mfa"}},
+		Headers: HeadersConfig{UserClaim: "email"},
+	}
+}
+
+// Load builds the configuration: defaults, then the YAML file (when
+// path is not empty), then the environment, then the flag values that were
+// set on the command line (dotted path → raw value, as collected by
+// RegisterFlags). env nil means no environment.
+func Load(path string, env func(string) (string, bool), flags map[string]string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		if err := decodeFile(path, &cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return cfg, err
+	}
+	if err := applyFlags(&cfg, flags); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// decodeFile decodes a YAML file over cfg; unknown keys are errors.
+func decodeFile(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	return nil
+}
