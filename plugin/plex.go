@@ -42,7 +42,7 @@ func serveNoLineHit(m *Middleware, rw http.ResponseWriter, req *http.Request) {
 		header[m.plexOthers[0]] == nil && header[m.plexOthers[1]] == nil && header[m.plexOthers[2]] == nil {
 		tok = lines[0]
 	}
-	if tok != "" {
+	if tok != "" && (m.tokenPaths == nil || !m.tokenPaths.MatchString(req.URL.Path)) {
 		sum := sha256.Sum256([]byte(tok))
 		sum[0] = 0
 		c := m.cache
@@ -78,8 +78,10 @@ func servePlex(m *Middleware, rw http.ResponseWriter, req *http.Request, now int
 		delegate(m, rw, req, nil, 0, now)
 		return
 	}
+	// On a token path the verdict is forwardauth's for this request alone.
+	tokenPath := m.tokenPaths != nil && m.tokenPaths.MatchString(req.URL.Path)
 	key := plexKey(tok)
-	if id := cacheGet(m.cache, key, now); id != nil {
+	if id := cacheGet(m.cache, key, now); id != nil && !tokenPath {
 		allow(m, rw, req, id)
 		return
 	}
@@ -88,7 +90,7 @@ func servePlex(m *Middleware, rw http.ResponseWriter, req *http.Request, now int
 		return
 	}
 	id := identityFrom(m.identity.names, resp.Header)
-	if age := maxAge(resp.Header.Values("Cache-Control")); age > 0 {
+	if age := maxAge(resp.Header.Values("Cache-Control")); age > 0 && !tokenPath {
 		cachePut(m.cache, key, id, now+age, now)
 	}
 	allow(m, rw, req, id)

@@ -326,3 +326,82 @@ func TestPlexTokenWithoutCompanionIs503(t *testing.T) {
 		t.Fatalf("status %d, upstream calls %d", rec.Code, up.calls)
 	}
 }
+
+// forwardauth allows a non-owner's token everywhere but on the paths that
+// hand out tokens: the plugin must not let its cached verdict decide there.
+func TestTokenPathsAreAlwaysAskedAndNeverCached(t *testing.T) {
+	m, up, fa, _, _ := plexMiddleware(t)
+	fa.setAnswer(func(rw http.ResponseWriter, req *http.Request) {
+		uri := strings.ToLower(req.Header.Get("X-Forwarded-Uri"))
+		if strings.Contains(uri, "/myplex") || strings.Contains(uri, "/security/token") {
+			rw.WriteHeader(http.StatusForbidden)
+			return
+		}
+		rw.Header().Set("X-Forwarded-User", "plex-transient")
+		rw.Header().Set("Cache-Control", "private, max-age=600")
+	})
+	serve(m, appRequest("/library/sections", "transient-abc"))
+	serve(m, appRequest("/library/sections?X-Plex-Token=transient-abc", ""))
+	if v, _ := fa.calls(); v != 1 || up.calls != 2 {
+		t.Fatalf("validate calls %d, upstream %d: want 1 and 2 (the second a hit)", v, up.calls)
+	}
+	for i, target := range []string{"/myplex/account", "/MyPlex/account", "/a/../myplex/account", "//myplex", "/security/token?type=delegation&scope=all"} {
+		for _, inQuery := range []bool{false, true} {
+			req := appRequest(target, "transient-abc")
+			if inQuery {
+				sep := "?"
+				if strings.Contains(target, "?") {
+					sep = "&"
+				}
+				req = appRequest(target+sep+"X-Plex-Token=transient-abc", "")
+			}
+			if rec := serve(m, req); rec.Code != http.StatusForbidden {
+				t.Fatalf("%s (query %t): status %d, want forwardauth's 403", target, inQuery, rec.Code)
+			}
+		}
+		if v, _ := fa.calls(); v != 1+2*(i+1) {
+			t.Fatalf("%s: validate calls %d: a token path was answered from the cache", target, v)
+		}
+	}
+	if up.calls != 2 {
+		t.Fatalf("upstream calls %d: a token path reached Plex", up.calls)
+	}
+	// The owner is allowed there, but that answer is not cached either.
+	fa.setAnswer(func(rw http.ResponseWriter, req *http.Request) {
+		rw.Header().Set("X-Forwarded-User", "owner")
+		rw.Header().Set("Cache-Control", "private, max-age=600")
+	})
+	before, _ := fa.calls()
+	serve(m, appRequest("/security/token", ownerToken))
+	serve(m, appRequest("/security/token", ownerToken))
+	if v, _ := fa.calls(); v != before+2 || up.calls != 4 {
+		t.Fatalf("owner on a token path: validate calls %d (want %d), upstream %d", v, before+2, up.calls)
+	}
+}
+
+func TestPlexTokenPathsOption(t *testing.T) {
+	for _, tc := range []struct {
+		paths   []string
+		wantErr bool
+		match   map[string]bool
+	}{
+		{nil, false, map[string]bool{"/myplex/account": false}},
+		{[]string{"/custom/"}, false, map[string]bool{"/custom": true, "/Custom/x": true, "/customer": false, "/myplex/": false}},
+		{[]string{"relative"}, true, nil},
+		{[]string{"/"}, true, nil},
+		{[]string{"/a?b"}, true, nil},
+		{[]string{"/a%2f"}, true, nil},
+	} {
+		cfg := testConfig("http://127.0.0.1:1/validate")
+		cfg.PlexTokenPaths = tc.paths
+		s, err := cfg.parse()
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("%q: err %v, want error %t", tc.paths, err, tc.wantErr)
+		}
+		for p, want := range tc.match {
+			if got := s.tokenPaths != nil && s.tokenPaths.MatchString(p); got != want {
+				t.Errorf("%q matches %s = %t, want %t", tc.paths, p, got, want)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -20,6 +21,8 @@ type Middleware struct {
 	// canonical one first; plexOthers the rest of them.
 	plexNames  []string
 	plexOthers []string
+	// tokenPaths finds PlexTokenPaths in a request path; nil: none.
+	tokenPaths *regexp.Regexp
 	cache      *cache
 	verifier   *verifier // nil: no local key, always delegate
 	delegator  *delegator
@@ -67,6 +70,7 @@ func newMiddleware(next http.Handler, config *Config, name string, opts options)
 		cookieName: s.cookieName,
 		identity:   newIdentityHeaders(s.responseHeaders),
 		plexNames:  spellings(plexTokenName),
+		tokenPaths: s.tokenPaths,
 		cache:      newCache(s.cacheMax, s.cacheTTL),
 		delegator:  &delegator{url: s.validateURL, client: client, requestHeaders: s.requestHeaders},
 		now:        opts.now,

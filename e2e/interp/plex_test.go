@@ -64,6 +64,7 @@ func TestInterpretedPlexTokens(t *testing.T) {
 		{"unknown token refused each time", http.MethodGet, "/?X-Plex-Token=unknown", "", false, 2, http.StatusUnauthorized, "", 2},
 		{"conflicting tokens refused without asking", http.MethodGet, "/?X-Plex-Token=other", plexOwnerToken, false, 2, http.StatusUnauthorized, "", 0},
 		{"preflight passed without identity, never cached", http.MethodOptions, "/library/sections", "", true, 2, http.StatusOK, "", 2},
+		{"token path asked every time, never cached", http.MethodGet, "/MyPlex/account", plexOwnerToken, false, 2, http.StatusOK, "owner", 2},
 		{"OPTIONS that is no preflight refused", http.MethodOptions, "/library/sections", "", false, 1, http.StatusUnauthorized, "", 1},
 	}
 	for _, tc := range cases {
