@@ -70,6 +70,13 @@ func NewPlexTV(machineID string, owner Account) *PlexTV {
 	return p
 }
 
+// SetMachineID sets the server whose shares it lists.
+func (p *PlexTV) SetMachineID(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.machineID = id
+}
+
 // AddAccount makes a's token known (another account: a Plex Home user, a
 // friend, or someone the rules do not allow).
 func (p *PlexTV) AddAccount(a Account) {
@@ -232,11 +239,12 @@ func (p *PlexTV) sharedServers(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Unauthorized", http.StatusUnauthorized)
 		return
 	}
+	p.mu.Lock()
 	if r.PathValue("machineIdentifier") != p.machineID {
+		p.mu.Unlock()
 		http.Error(w, "Not Found", http.StatusNotFound)
 		return
 	}
-	p.mu.Lock()
 	out := sharedServersXML{FriendlyName: "myPlex", Identifier: "com.plexapp.plugins.myplex", MachineIdentifier: p.machineID}
 	for i, s := range p.shares {
 		out.Servers = append(out.Servers, sharedServerXML{

@@ -43,6 +43,8 @@ func TestProtectedPathsRequireAKnownToken(t *testing.T) {
 		want                int
 	}{
 		{"owner's account token", "/library/sections", testOwner.Token, 200},
+		{"the root with a token", "/", testOwner.Token, 200},
+		{"the root without", "/", "", 401},
 		{"friend's share token", "/library/sections", "friend-share-token", 200},
 		{"token in the query", "/library/sections?X-Plex-Token=" + testOwner.Token, "", 200},
 		{"token nested in the transcoder's url", nested, "", 200},
