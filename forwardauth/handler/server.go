@@ -36,7 +36,8 @@ type Server struct {
 	redirects *redirects
 	cache     *tokenCache
 	metrics   *metrics
-	public    *url.URL // public_url without trailing slash
+	badHosts  *hostLimiter // rate-limits the log of /validate's 400s
+	public    *url.URL     // public_url without trailing slash
 	jwks      []byte
 	mux       *http.ServeMux
 }
@@ -80,6 +81,7 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 		redirects: newRedirects(cfg.Redirect.AllowedDomains, cfg.Session.CookieDomain, public.Hostname()),
 		cache:     newTokenCache(10000, now),
 		metrics:   newMetrics(),
+		badHosts:  newHostLimiter(badHostEvery, maxBadHosts),
 	}
 	s.provider = login.NewProvider(cfg.OIDC, secret, s.path("/auth"), client, now, log)
 	s.mux = s.routes()
