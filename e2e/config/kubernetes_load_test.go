@@ -14,6 +14,7 @@ import (
 
 	"github.com/traefik/traefik/v3/pkg/config/dynamic"
 	traefikv1alpha1 "github.com/traefik/traefik/v3/pkg/provider/kubernetes/crd/traefikio/v1alpha1"
+	"github.com/traefik/traefik/v3/pkg/tls"
 	"go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -41,6 +42,7 @@ var k8sKinds = map[string]func() any{
 	"traefik.io/v1alpha1/Middleware":                func() any { return &traefikv1alpha1.Middleware{} },
 	"traefik.io/v1alpha1/IngressRoute":              func() any { return &traefikv1alpha1.IngressRoute{} },
 	"traefik.io/v1alpha1/IngressRouteTCP":           func() any { return &traefikv1alpha1.IngressRouteTCP{} },
+	"traefik.io/v1alpha1/TLSOption":                 func() any { return &traefikv1alpha1.TLSOption{} },
 	"kustomize.config.k8s.io/v1beta1/Kustomization": func() any { return &kustomization{} },
 }
 
@@ -89,6 +91,7 @@ type manifests struct {
 	middlewares map[string]*traefikv1alpha1.Middleware
 	routes      map[string]*traefikv1alpha1.IngressRoute
 	tcpRoutes   map[string]*traefikv1alpha1.IngressRouteTCP
+	tlsOptions  map[string]*traefikv1alpha1.TLSOption
 	services    map[string]*corev1.Service
 	secrets     map[string]*corev1.Secret
 	configMaps  map[string]*corev1.ConfigMap
@@ -102,7 +105,7 @@ type manifests struct {
 func loadManifests(t *testing.T, files ...string) *manifests {
 	t.Helper()
 	m := &manifests{middlewares: map[string]*traefikv1alpha1.Middleware{}, routes: map[string]*traefikv1alpha1.IngressRoute{},
-		tcpRoutes: map[string]*traefikv1alpha1.IngressRouteTCP{}, services: map[string]*corev1.Service{},
+		tcpRoutes: map[string]*traefikv1alpha1.IngressRouteTCP{}, tlsOptions: map[string]*traefikv1alpha1.TLSOption{}, services: map[string]*corev1.Service{},
 		secrets: map[string]*corev1.Secret{}, configMaps: map[string]*corev1.ConfigMap{},
 		deployments: map[string]*appsv1.Deployment{}, pdbs: map[string]*policyv1.PodDisruptionBudget{},
 		netpols: map[string]*networkingv1.NetworkPolicy{}}
@@ -130,6 +133,8 @@ func (m *manifests) add(obj any) {
 		m.routes[o.Name] = o
 	case *traefikv1alpha1.IngressRouteTCP:
 		m.tcpRoutes[o.Name] = o
+	case *traefikv1alpha1.TLSOption:
+		m.tlsOptions[o.Name] = o
 	case *corev1.Service:
 		m.services[o.Name] = o
 	case *corev1.Secret:
@@ -170,12 +175,21 @@ func clusterAddr(name string, port int) string {
 // file provider's routers get theirs from their service's servers).
 func k8sRouting(m *manifests) (*dynamic.Configuration, error) {
 	conf := emptyRouting()
+	conf.TLS = &dynamic.TLSConfiguration{Options: map[string]tls.Options{}}
 	for name, mw := range m.middlewares {
 		converted, err := middlewareFromCRD(mw.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("middleware %s: %w", name, err)
 		}
 		conf.HTTP.Middlewares[name] = converted
+	}
+	for name, opt := range m.tlsOptions {
+		converted := tls.Options{}
+		converted.SetDefaults()
+		if err := decodeStrictJSON(opt.Spec, &converted); err != nil {
+			return nil, fmt.Errorf("TLSOption %s: %w", name, err)
+		}
+		conf.TLS.Options[name] = converted
 	}
 	for name, ir := range m.routes {
 		if len(ir.Spec.Routes) != 1 || len(ir.Spec.Routes[0].Services) != 1 {
@@ -190,10 +204,10 @@ func k8sRouting(m *manifests) (*dynamic.Configuration, error) {
 			}
 			router.Middlewares = append(router.Middlewares, ref.Name)
 		}
-		if tls := ir.Spec.TLS; tls != nil {
-			router.TLS = &dynamic.RouterTLSConfig{CertResolver: tls.CertResolver}
-			if tls.Options != nil {
-				router.TLS.Options = tls.Options.Name
+		if irTLS := ir.Spec.TLS; irTLS != nil {
+			router.TLS = &dynamic.RouterTLSConfig{CertResolver: irTLS.CertResolver}
+			if irTLS.Options != nil {
+				router.TLS.Options = irTLS.Options.Name
 			}
 		}
 		conf.HTTP.Routers[name] = router
@@ -205,8 +219,8 @@ func k8sRouting(m *manifests) (*dynamic.Configuration, error) {
 		r := ir.Spec.Routes[0]
 		router := &dynamic.TCPRouter{EntryPoints: ir.Spec.EntryPoints, Rule: r.Match, Priority: r.Priority,
 			Service: clusterAddr(r.Services[0].Name, r.Services[0].Port.IntValue())}
-		if tls := ir.Spec.TLS; tls != nil {
-			router.TLS = &dynamic.RouterTCPTLSConfig{Passthrough: tls.Passthrough, CertResolver: tls.CertResolver}
+		if irTLS := ir.Spec.TLS; irTLS != nil {
+			router.TLS = &dynamic.RouterTCPTLSConfig{Passthrough: irTLS.Passthrough, CertResolver: irTLS.CertResolver}
 		}
 		conf.TCP.Routers[name] = router
 	}
@@ -241,14 +255,27 @@ func middlewareFromCRD(spec traefikv1alpha1.MiddlewareSpec) (*dynamic.Middleware
 				d.SetDefaults()
 			}
 		}
-		dec := json.NewDecoder(bytes.NewReader(section))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(ptr.Interface()); err != nil {
+		if err := decodeStrictJSON(section, ptr.Interface()); err != nil {
 			return nil, fmt.Errorf("section %q: %w", key, err)
 		}
 		field.Set(ptr.Elem())
 	}
 	return out, nil
+}
+
+// decodeStrictJSON decodes v's JSON (or raw JSON) into out; a field out
+// lacks is an error.
+func decodeStrictJSON(v, out any) error {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(out)
 }
 
 // fieldByJSONName finds the field of v tagged json:"name".

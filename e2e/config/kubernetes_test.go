@@ -21,9 +21,8 @@ var k8sEnv = map[string]string{
 	"PLEXGATE_FORWARDAUTH_URL":  "http://" + clusterAddr("forwardauth", 4181),
 }
 
-// plexDirectEnv adds what switches the *.plex.direct passthrough on in
-// dynamic/ (nothing yet: today dynamic/tcp.yml always declares it).
-var plexDirectEnv = map[string]string{}
+// plexDirectEnv switches the *.plex.direct passthrough on in dynamic/.
+var plexDirectEnv = map[string]string{"PLEXGATE_PLEX_DIRECT": "true"}
 
 // pendingDoors are the differences between dynamic/ and the manifests
 // until dynamic/ has the doors of ARCHITECTURE.md (32400 an HTTP router
@@ -39,9 +38,13 @@ var pendingDoors = []string{
 }
 
 // routerServicesAsAddresses replaces each router's service name by its
-// servers' addresses, the form k8sRouting gives, and drops the services.
+// servers' addresses, the form k8sRouting gives, and drops the services;
+// TLS options are named without their provider (@file), as CRDs name them.
 func routerServicesAsAddresses(conf *dynamic.Configuration) {
 	for _, r := range conf.HTTP.Routers {
+		if r.TLS != nil {
+			r.TLS.Options = strings.TrimSuffix(r.TLS.Options, "@file")
+		}
 		if svc := conf.HTTP.Services[r.Service]; svc != nil && svc.LoadBalancer != nil {
 			var urls []string
 			for _, s := range svc.LoadBalancer.Servers {
@@ -69,7 +72,12 @@ func diffK8s(t *testing.T, fileConf, k8sConf *dynamic.Configuration) []string {
 	normalizePlugins(fileConf)
 	normalizePlugins(k8sConf)
 	sections := func(c *dynamic.Configuration) map[string]any {
-		return map[string]any{"HTTP router": c.HTTP.Routers, "HTTP middleware": c.HTTP.Middlewares, "TCP router": c.TCP.Routers}
+		var options any
+		if c.TLS != nil {
+			options = c.TLS.Options
+		}
+		return map[string]any{"HTTP router": c.HTTP.Routers, "HTTP middleware": c.HTTP.Middlewares,
+			"TCP router": c.TCP.Routers, "TLS option": options}
 	}
 	var diffs []string
 	fileSections, k8sSections := sections(fileConf), sections(k8sConf)
@@ -114,9 +122,16 @@ func mergedEnv(a, b map[string]string) map[string]string {
 // scenarioConfs loads both sides of a scenario.
 func scenarioConfs(t *testing.T, sc k8sScenario) (fileConf, k8sConf *dynamic.Configuration) {
 	t.Helper()
-	fileConf = mustLoadDynamic(t, sc.env)
+	setVariables(t, sc.env)
+	for k, v := range sc.env { // also those setVariables does not know of
+		t.Setenv(k, v)
+	}
+	fileConf, err := loadDynamic(repoPath("dynamic"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	routerServicesAsAddresses(fileConf)
-	k8sConf, err := k8sRouting(loadApplied(t, sc.extra...))
+	k8sConf, err = k8sRouting(loadApplied(t, sc.extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
