@@ -16,7 +16,7 @@ func TestLoadNamesUnknownKeysByPathWithASuggestion(t *testing.T) {
 		{"session_max_age: 1h\n", "session_max_age: unknown key (did you mean session.max_age?)"},
 		{"Session:\n  max_age: 1h\n", "Session: unknown key (did you mean session?)"},
 		{"authz:\n  mfa_amrs: [mfa]\n", "authz.mfa_amrs: unknown key (did you mean authz.mfa_amr?)"},
-		{"plex:\n  token: x\n", "plex: unknown key"},
+		{"jellyfin:\n  token: x\n", "jellyfin: unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -61,6 +61,8 @@ func TestLoadAppliesTheRestOfAFileWithProblems(t *testing.T) {
 	}
 }
 
+// The file names a signing key that does not exist: CheckFiles' problem
+// comes in the same run as the others.
 func TestLoadAndCheckReportsEveryProblemAtOnce(t *testing.T) {
 	env := mapEnv(map[string]string{"PLEXGATE_SESSION_LEEWAY": "soon", "PLEXGATE_AUTHZ_ALLOW_ALL": "perhaps"})
 	flags := map[string]string{"oidc.use_userinfo": "sometimes"}
@@ -79,6 +81,7 @@ func TestLoadAndCheckReportsEveryProblemAtOnce(t *testing.T) {
 		"log.format: \"xml\" must be text or json",
 		"oidc.client_id: is required",
 		"authz: no rule allows anyone: set authz.allow_all or authz.emails, authz.domains, authz.groups",
+		"session.signing_key_file: /etc/plexgate/session.pem does not exist: create it, or mount it into the container (compose: the secrets: section)",
 	}
 	for _, w := range want {
 		if !slices.Contains(got, w) {
