@@ -77,6 +77,9 @@ func newVerifier(s *settings, client *http.Client, opts options) *verifier {
 		return nil
 	}
 	v := &verifier{hmacKey: s.hmacSecret, issuer: s.issuer, audience: s.audience, leeway: s.leeway}
+	if s.hmacSecret != nil {
+		v.hmacKID = hmacKeyID(s.hmacSecret)
+	}
 	if s.keys != nil || s.jwksURL != "" {
 		v.edKeys = &keySet{
 			inline:   s.keys,

@@ -79,7 +79,7 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 	s := &Server{
 		cfg: cfg, log: log, now: now, keys: keys, public: public, jwks: keys.JWKS(),
 		sessions:  session.NewSessions(keys, cfg.Session, issuer, now),
-		states:    session.NewStates(keys, issuer, cfg.Session.Audience, now),
+		states:    session.NewStates(keys, issuer, cfg.Session.Audience, cfg.Session.Leeway, now),
 		used:      login.NewUsedStates(login.MaxUsedStates),
 		authz:     authz.NewRules(cfg.Authz),
 		redirects: newRedirects(cfg.Redirect.AllowedDomains, cfg.Session.CookieDomain, public.Hostname()),

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 
@@ -39,8 +40,10 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for name, value := range claims.Hdr {
-		if config.ValidHeaderName(name) {
-			w.Header().Set(name, value)
+		// only what the plugin would take from hdr (docs/contract.md): a
+		// valid name in canonical form, a value without CR, LF or NUL
+		if config.ValidHeaderName(name) && textproto.CanonicalMIMEHeaderKey(name) == name && !strings.ContainsAny(value, "\r\n\x00") {
+			w.Header()[name] = []string{value}
 		}
 	}
 	s.countValidate("allowed")
