@@ -53,6 +53,11 @@ func TestCheckCommand(t *testing.T) {
 		{"missing key file", []string{"-check", "-config", goodFile, "-session.signing_key_file", "/nonexistent.pem"}, nil, 1, "session.signing_key_file"},
 		{"config path from env", []string{"-check"}, map[string]string{"PLEXGATE_CONFIG": goodFile}, 0, "configuration OK"},
 		{"bool flag alone", []string{"-check", "-config", goodFile, "-oidc.use_userinfo"}, nil, 0, "configuration OK"},
+		{"plex on without a plex_* rule", []string{"-check", "-config", goodFile}, map[string]string{"PLEXGATE_PLEX_ENABLED": "true"}, 1, "plex.enabled: no plex_* rule"},
+		{"plex on with a rule", []string{"-check", "-config", goodFile, "-plex.enabled", "-authz.plex_users", "alice"},
+			map[string]string{"PLEXGATE_PLEX_API_URL": "http://plextv.test"}, 0, "configuration OK"},
+		{"plex owner token file missing", []string{"-check", "-config", goodFile},
+			map[string]string{"PLEXGATE_PLEX_ENABLED": "true", "PLEXGATE_AUTHZ_PLEX_FRIENDS": "true", "PLEXGATE_PLEX_OWNER_TOKEN_FILE": "/nonexistent-token"}, 1, "plex.owner_token_file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
