@@ -167,9 +167,13 @@ func TestKubernetesComparisonSeesOneSidedEdits(t *testing.T) {
 				fa.AuthResponseHeaders = fa.AuthResponseHeaders[:1]
 			}},
 		{name: "trustForwardHeader in the manifests", want: `HTTP middleware "plexgate-forwardauth" differs`,
-			k8s: func(c *dynamic.Configuration) { c.HTTP.Middlewares["plexgate-forwardauth"].ForwardAuth.TrustForwardHeader = true }},
+			k8s: func(c *dynamic.Configuration) {
+				c.HTTP.Middlewares["plexgate-forwardauth"].ForwardAuth.TrustForwardHeader = true
+			}},
 		{name: "a header in the manifests", want: `HTTP middleware "plexgate-headers" differs`,
-			k8s: func(c *dynamic.Configuration) { c.HTTP.Middlewares["plexgate-headers"].Headers.CustomFrameOptionsValue = "DENY" }},
+			k8s: func(c *dynamic.Configuration) {
+				c.HTTP.Middlewares["plexgate-headers"].Headers.CustomFrameOptionsValue = "DENY"
+			}},
 		{name: "a middleware only in dynamic/", want: `HTTP middleware "extra" is in dynamic/ but not`,
 			file: func(c *dynamic.Configuration) { c.HTTP.Middlewares["extra"] = &dynamic.Middleware{} }},
 		{name: "router middlewares in the manifests", want: `HTTP router "plex" differs`,
