@@ -92,11 +92,29 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 		}
 		return 1
 	}
+	plexHost, _ := env("PLEXGATE_PLEX_HOST")
+	warnings := cfg.Warnings(plexHost)
 	if c.check {
+		return report(stdout, warnings)
+	}
+	for _, w := range warnings {
+		log.Warn("configuration: this setting will fail at run time", "problem", w)
+	}
+	return serve(cfg, srv, log)
+}
+
+// report prints the result of -check: configuration OK, or each warning
+// (a setting that loads but fails at run time) and exit status 1.
+func report(stdout io.Writer, warnings []string) int {
+	if len(warnings) == 0 {
 		fmt.Fprintln(stdout, "configuration OK")
 		return 0
 	}
-	return serve(cfg, srv, log)
+	fmt.Fprintln(stdout, "forwardauth: the configuration loads, but these settings will fail at run time:")
+	for _, w := range warnings {
+		fmt.Fprintln(stdout, "  -", w)
+	}
+	return 1
 }
 
 func genkey(stdout, stderr io.Writer) int {
@@ -116,6 +134,9 @@ func build(c *command, env func(string) (string, bool)) (config.Config, *handler
 		return cfg, nil, nil, err
 	}
 	if err := cfg.Check(); err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := cfg.CheckFiles(); err != nil {
 		return cfg, nil, nil, err
 	}
 	log := newLogger(cfg.Log, os.Stderr)

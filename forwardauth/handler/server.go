@@ -36,8 +36,9 @@ type Server struct {
 	redirects *redirects
 	cache     *tokenCache
 	metrics   *metrics
-	plex      *plexGate // nil unless plex.enabled
-	public    *url.URL  // public_url without trailing slash
+	plex      *plexGate    // nil unless plex.enabled
+	badHosts  *hostLimiter // rate-limits the log of /validate's 400s
+	public    *url.URL     // public_url without trailing slash
 	jwks      []byte
 	mux       *http.ServeMux
 }
@@ -85,6 +86,7 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 		redirects: newRedirects(cfg.Redirect.AllowedDomains, cfg.Session.CookieDomain, public.Hostname()),
 		cache:     newTokenCache(10000, now),
 		metrics:   newMetrics(),
+		badHosts:  newHostLimiter(badHostEvery, maxBadHosts),
 	}
 	if s.plex, err = newPlexGate(cfg, owner, s); err != nil {
 		return nil, &config.Error{Problems: []string{err.Error()}}

@@ -17,6 +17,7 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 	orig, err := s.originalURL(r)
 	if err != nil {
 		s.countValidate("bad_request")
+		s.logBadHost(r)
 		http.Error(w, "bad request: the original URL is not on an allowed domain", http.StatusBadRequest)
 		return
 	}
