@@ -97,6 +97,9 @@ func checkForwardauthYAML(t *testing.T, body []byte) (string, error) {
 			}
 		}
 	}
+	if p := section("plex"); p != nil {
+		files.replace(p, "owner_token_file", files.secret)
+	}
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)

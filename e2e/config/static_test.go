@@ -112,12 +112,13 @@ func TestComposeTraefikCommandMatchesStaticFile(t *testing.T) {
 		t.Fatalf("decoding the traefik command of examples/docker-compose.yml: %v", err)
 	}
 	fromFile := loadStatic(t, "static/traefik.yml")
-	// The compose setup routes with docker labels: its file provider loads
-	// only dynamic/tls.yml (TLS options), as loading all of dynamic/ would
-	// declare every router twice. Everything else must be the same.
+	// The compose setup routes with docker labels: its file provider reads
+	// a directory holding only dynamic/tls.yml and dynamic/tcp.yml (see
+	// composeRouting), as loading all of dynamic/ would declare every router
+	// twice. Everything else must be the same.
 	composeFile := fromFlags.Providers.File
-	if composeFile == nil || composeFile.Filename != "/etc/traefik/dynamic/tls.yml" || !composeFile.Watch {
-		t.Errorf("compose traefik: providers.file = %+v, want filename /etc/traefik/dynamic/tls.yml, watched", composeFile)
+	if composeFile == nil || composeFile.Directory != strings.TrimSuffix(composeDynamicDir, "/") || composeFile.Filename != "" || !composeFile.Watch {
+		t.Errorf("compose traefik: providers.file = %+v, want directory %s, watched", composeFile, composeDynamicDir)
 	}
 	flagProviders := *fromFlags.Providers
 	flagProviders.File = nil
@@ -151,7 +152,7 @@ func TestComposePublishesThePublicEntrypointsAndNotMetrics(t *testing.T) {
 }
 
 // siteLines are the static-configuration lines a site changes (and the
-// end-to-end harness replaces textually), as listed at the top of each file.
+// end-to-end harness sets as typed fields), as listed at the top of each file.
 var siteLines = []string{
 	`address: ":80"`,
 	`address: ":443"`,
