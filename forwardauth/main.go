@@ -103,18 +103,21 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 	return serve(cfg, srv, log)
 }
 
-// report prints the result of -check: configuration OK, or each warning
-// (a setting that loads but fails at run time) and exit status 1.
+// report prints the result of -check: configuration OK, or each warning (a
+// setting that loads but fails at run time, such as a Plex host outside the
+// cookie domain). Warnings do not change the exit status, 0: some are
+// deliberate (an allowed domain used only as a logout destination).
 func report(stdout io.Writer, warnings []string) int {
 	if len(warnings) == 0 {
 		fmt.Fprintln(stdout, "configuration OK")
 		return 0
 	}
-	fmt.Fprintln(stdout, "forwardauth: the configuration loads, but these settings will fail at run time:")
+	fmt.Fprintln(stdout, "forwardauth: warnings: these settings load, but fail at run time:")
 	for _, w := range warnings {
 		fmt.Fprintln(stdout, "  -", w)
 	}
-	return 1
+	fmt.Fprintf(stdout, "configuration loads, with %d warning(s): fix them, or the requests they name will fail\n", len(warnings))
+	return 0
 }
 
 func genkey(stdout, stderr io.Writer) int {

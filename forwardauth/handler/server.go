@@ -36,8 +36,8 @@ type Server struct {
 	redirects *redirects
 	cache     *tokenCache
 	metrics   *metrics
-	plex      *plexGate    // nil unless plex.enabled
 	badHosts  *hostLimiter // rate-limits the log of /validate's 400s
+	plex      *plexGate    // nil unless plex.enabled
 	public    *url.URL     // public_url without trailing slash
 	jwks      []byte
 	mux       *http.ServeMux
