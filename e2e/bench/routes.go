@@ -55,7 +55,9 @@ type Site struct {
 // load, one for /ping, no access log, the plugin and the empty one from
 // plugins-local and the file provider reading DynamicFile.
 func StaticConfig(s Site) *harness.Static {
-	addr := func(port int) *harness.EntryPoint { return &harness.EntryPoint{Address: "127.0.0.1:" + strconv.Itoa(port)} }
+	addr := func(port int) *harness.EntryPoint {
+		return &harness.EntryPoint{Address: "127.0.0.1:" + strconv.Itoa(port)}
+	}
 	cfg := &harness.Static{
 		Global:      &harness.Global{},
 		Log:         &harness.Log{Level: "ERROR"},

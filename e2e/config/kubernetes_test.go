@@ -24,18 +24,9 @@ var k8sEnv = map[string]string{
 // plexDirectEnv switches the *.plex.direct passthrough on in dynamic/.
 var plexDirectEnv = map[string]string{"PLEXGATE_PLEX_DIRECT": "true"}
 
-// pendingDoors are the differences between dynamic/ and the manifests
-// until dynamic/ has the doors of ARCHITECTURE.md (32400 an HTTP router
-// with the plugin, *.plex.direct opt-in), which the manifests already have.
-// Each must still be a difference: once dynamic/ agrees, delete its line.
-var pendingDoors = []string{
-	`default: HTTP router "plex-32400" is in the manifests but not in dynamic/`,
-	`default: TCP router "plex-32400" is in dynamic/ but not in the manifests`,
-	`default: TCP router "plex-direct-plex" is in dynamic/ but not in the manifests`,
-	`default: TCP router "plex-direct-websecure" is in dynamic/ but not in the manifests`,
-	`plex.direct on: HTTP router "plex-32400" is in the manifests but not in dynamic/`,
-	`plex.direct on: TCP router "plex-32400" is in dynamic/ but not in the manifests`,
-}
+// pendingDoors are known differences between dynamic/ and the manifests;
+// each must still be a difference (once they agree, delete its line).
+var pendingDoors []string
 
 // routerServicesAsAddresses replaces each router's service name by its
 // servers' addresses, the form k8sRouting gives, and drops the services;
@@ -176,9 +167,13 @@ func TestKubernetesComparisonSeesOneSidedEdits(t *testing.T) {
 				fa.AuthResponseHeaders = fa.AuthResponseHeaders[:1]
 			}},
 		{name: "trustForwardHeader in the manifests", want: `HTTP middleware "plexgate-forwardauth" differs`,
-			k8s: func(c *dynamic.Configuration) { c.HTTP.Middlewares["plexgate-forwardauth"].ForwardAuth.TrustForwardHeader = true }},
+			k8s: func(c *dynamic.Configuration) {
+				c.HTTP.Middlewares["plexgate-forwardauth"].ForwardAuth.TrustForwardHeader = true
+			}},
 		{name: "a header in the manifests", want: `HTTP middleware "plexgate-headers" differs`,
-			k8s: func(c *dynamic.Configuration) { c.HTTP.Middlewares["plexgate-headers"].Headers.CustomFrameOptionsValue = "DENY" }},
+			k8s: func(c *dynamic.Configuration) {
+				c.HTTP.Middlewares["plexgate-headers"].Headers.CustomFrameOptionsValue = "DENY"
+			}},
 		{name: "a middleware only in dynamic/", want: `HTTP middleware "extra" is in dynamic/ but not`,
 			file: func(c *dynamic.Configuration) { c.HTTP.Middlewares["extra"] = &dynamic.Middleware{} }},
 		{name: "router middlewares in the manifests", want: `HTTP router "plex" differs`,

@@ -129,10 +129,10 @@ func mergeValues(dst, src map[string]any) {
 func TestTraefikHelmValuesMatchTheStaticFiles(t *testing.T) {
 	var v traefikValues
 	readValues(t, &v, "traefik-values.yaml")
-	static := loadStatic(t, "static/traefik.yml")
+	static := loadStatic(t, "static/traefik.catalog.yml")
 	want := static.Experimental.Plugins["plexgate"]
 	if got := v.Experimental.Plugins["plexgate"]; got == nil || got.ModuleName != want.ModuleName || got.Version != want.Version {
-		t.Errorf("experimental.plugins.plexgate = %+v, want static/traefik.yml's %+v", got, want)
+		t.Errorf("experimental.plugins.plexgate = %+v, want static/traefik.catalog.yml's %+v", got, want)
 	}
 	if v.Image.Tag != harness.TraefikVersion {
 		t.Errorf("image.tag = %q, want the tested Traefik %s", v.Image.Tag, harness.TraefikVersion)
@@ -183,7 +183,7 @@ func TestTraefikHelmValuesMatchTheStaticFiles(t *testing.T) {
 func TestTraefikHelmLocalPluginVariantLoadsThePluginFromPluginsLocal(t *testing.T) {
 	var v traefikValues
 	readValues(t, &v, "traefik-values.yaml", "traefik-values-local.yaml")
-	local := loadStatic(t, "static/traefik.local.yml").Experimental.LocalPlugins["plexgate"]
+	local := loadStatic(t, "static/traefik.yml").Experimental.LocalPlugins["plexgate"]
 	got, ok := v.Experimental.LocalPlugins["plexgate"]
 	if !ok || got.ModuleName != local.ModuleName || got.MountPath != "/plugins-local/src/"+local.ModuleName {
 		t.Errorf("experimental.localPlugins.plexgate = %+v, want module %s under /plugins-local/src/", got, local.ModuleName)

@@ -167,12 +167,14 @@ func (s *Stack) startTraefik(ctx context.Context) error {
 func (s *Stack) traefikEnv() map[string]string {
 	plex := s.PlexAddr()
 	return map[string]string{
-		"LEGO_CA_CERTIFICATES":         s.Pebble.ListenerCA,
-		"PLEXGATE_PLEX_HOST":           PlexHost,
-		"PLEXGATE_AUTH_HOST":           AuthHost,
-		"PLEXGATE_PLEX_URL":            "http://" + plex,
-		"PLEXGATE_PLEX_ADDRESS":        plex,
-		"PLEXGATE_PLEX_TLS_ADDRESS":    plex, // the stand-in serves TLS and plain HTTP on one port, like Plex
+		"LEGO_CA_CERTIFICATES":      s.Pebble.ListenerCA,
+		"PLEXGATE_PLEX_HOST":        PlexHost,
+		"PLEXGATE_AUTH_HOST":        AuthHost,
+		"PLEXGATE_PLEX_URL":         "http://" + plex,
+		"PLEXGATE_PLEX_TLS_ADDRESS": plex, // the stand-in serves TLS and plain HTTP on one port, like Plex
+		// The suite checks the passthrough itself; e2e/config checks that
+		// it is off by default.
+		"PLEXGATE_PLEX_DIRECT":         "true",
 		"PLEXGATE_FORWARDAUTH_URL":     s.Forwardauth.URL,
 		"PLEXGATE_PUBLIC_URL":          s.AuthURL(""),
 		"PLEXGATE_SESSION_COOKIE_NAME": CookieName,

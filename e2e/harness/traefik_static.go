@@ -148,7 +148,7 @@ func ReadStatic(path string) (*Static, error) {
 
 // shippedStatic is the shipped static file that loads the plugin from
 // plugins-local, relative to the repository root.
-const shippedStatic = "static/traefik.local.yml"
+const shippedStatic = "static/traefik.yml"
 
 // ShippedStatic is the shipped static file (shippedStatic), decoded by ReadStatic.
 func ShippedStatic(paths Paths) (*Static, error) {
