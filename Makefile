@@ -106,7 +106,7 @@ bench: go-tools
 # Traefik for SOAKTIME, checking every decision (e2e/soak_test.go, SECURITY.md).
 FUZZTIME ?= 30s
 SOAKTIME ?= 3m
-FUZZ_TARGETS := plugin:FuzzVerifyMatchesJWT plugin:FuzzServeHTTP plugin:FuzzNew plugin:FuzzParsePublicKeys \
+FUZZ_TARGETS := plugin:FuzzVerifyMatchesForwardauth plugin:FuzzServeHTTP plugin:FuzzNew plugin:FuzzParsePublicKeys \
 	forwardauth/handler:FuzzReturnURLCheck forwardauth/handler:FuzzValidateRequest forwardauth/config:FuzzLoadConfig
 .PHONY: fuzz soak
 fuzz:

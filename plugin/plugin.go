@@ -87,6 +87,9 @@ func newVerifier(s *settings, client *http.Client, opts options) *verifier {
 		return nil
 	}
 	v := &verifier{hmacKey: s.hmacSecret, issuer: s.issuer, audience: s.audience, leeway: s.leeway}
+	if s.hmacSecret != nil {
+		v.hmacKID = hmacKeyID(s.hmacSecret)
+	}
 	if s.keys != nil || s.jwksURL != "" {
 		v.edKeys = &keySet{
 			inline:   s.keys,
@@ -139,8 +142,9 @@ func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 }
 
 // The request path past the hit is written as plain functions rather than
-// methods: under Yaegi v0.16.1 a method call costs about 27 allocations and
-// 2 µs, a function call about 6 allocations and 0.4 µs (measured).
+// methods: under Yaegi v0.16.1 an interpreted method call allocates several
+// times what a function call does (BenchmarkInterpretedHit and
+// BenchmarkInterpretedLocalVerifyMissHS256 in e2e/interp; bench/README.md).
 
 // serveMiss tries every credential the request carries against the cache,
 // then verifies them locally, then delegates.

@@ -66,8 +66,10 @@ func forwardauthFlags(t *testing.T) map[string]bool {
 
 // checkForwardauthYAML runs `forwardauth -check` on a configuration file.
 // The secret and key files it names (which exist only on a real host) are
-// replaced by generated files of the right kind, and the process gets an
-// empty environment, so that only the file is judged.
+// replaced by generated files of the right kind, and the process gets no
+// environment but the shipped Plex host (PLEXGATE_PLEX_HOST, which -check
+// uses to warn about cookie domain and allowed domains), so that only the
+// file is judged. A report with warnings is an error too.
 func checkForwardauthYAML(t *testing.T, body []byte) (string, error) {
 	t.Helper()
 	var doc map[string]any
@@ -95,6 +97,9 @@ func checkForwardauthYAML(t *testing.T, body []byte) (string, error) {
 			}
 		}
 	}
+	if p := section("plex"); p != nil {
+		files.replace(p, "owner_token_file", files.secret)
+	}
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +109,16 @@ func checkForwardauthYAML(t *testing.T, body []byte) (string, error) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(forwardauth(t), "-check", "-config", path)
-	cmd.Env = []string{}
+	cmd.Env = []string{"PLEXGATE_PLEX_HOST=" + variables["PLEXGATE_PLEX_HOST"]}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	report := stdout.String() + stderr.String()
 	if err != nil {
 		return report, fmt.Errorf("forwardauth -check: %w:\n%s", err, report)
+	}
+	if !strings.Contains(report, "configuration OK") {
+		return report, fmt.Errorf("forwardauth -check did not say configuration OK:\n%s", report)
 	}
 	return report, nil
 }
@@ -215,6 +223,14 @@ func TestForwardauthSnippetCheckRejectsABadFragment(t *testing.T) {
 	}
 	if _, err := checkForwardauthYAML(t, []byte("sesion:\n  max_age: 1h\n")); err == nil {
 		t.Error("an unknown key (sesion) passed forwardauth -check")
+	}
+	// A setting that loads but fails at run time: no cookie domain for the Plex host.
+	body, err = withExampleConfig(t, []byte("session:\n  cookie_domain: \"\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report, err := checkForwardauthYAML(t, body); err == nil || !strings.Contains(report, "session.cookie_domain") {
+		t.Errorf("no cookie domain for plex.example.com: err = %v, report %q; want a warning naming session.cookie_domain", err, report)
 	}
 }
 

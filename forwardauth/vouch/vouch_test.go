@@ -101,7 +101,7 @@ func TestImportVouchOwnLayout(t *testing.T) {
 		{"session.http_only", cfg.Session.HTTPOnly, true},
 		{"authz.emails", cfg.Authz.Emails, []string{"alice@example.com", "bob@example.com"}},
 		{"authz.domains", len(cfg.Authz.Domains), 0},
-		{"redirect.allowed_domains", cfg.Redirect.AllowedDomains, []string{"example.com", "*.example.com", "www.example.org"}},
+		{"redirect.allowed_domains", cfg.Redirect.AllowedDomains, []string{"example.com", "*.example.com", "www.example.com"}},
 		{"headers.claims", cfg.Headers.Claims, map[string]string{
 			"groups": "X-Vouch-IdP-Claims-Groups", "given_name": "X-Vouch-IdP-Claims-Given-Name", "email": "X-Vouch-User"}},
 	})
