@@ -52,7 +52,7 @@ func soakCases(t *testing.T, session string) []soakCase {
 	toLogin := func(status int, h http.Header, body string) bool {
 		return status == http.StatusFound && strings.HasPrefix(h.Get("Location"), login) && !strings.Contains(body, "mallory")
 	}
-	return []soakCase{
+	return append([]soakCase{
 		{"valid session", func(int64) *http.Request { return newReq(http.Header{"Cookie": {cookie(session)}}) }, alice},
 		{"valid session with forged identity", func(int64) *http.Request {
 			return newReq(http.Header{"Cookie": {cookie(session)}, "X-Forwarded-User": {"mallory"}, "X_Forwarded_Email": {"mallory@evil"}})
@@ -70,6 +70,46 @@ func soakCases(t *testing.T, session string) []soakCase {
 		{"forged identity, no credential", func(int64) *http.Request {
 			return newReq(http.Header{"X-Forwarded-User": {"mallory"}, "Accept": {"text/html"}})
 		}, toLogin},
+	}, plexSoakCases(t)...)
+}
+
+// plexSoakCases are Plex apps' requests: the owner's token in the header
+// and in the query (with a forged identity), and tokens that must be
+// refused without a redirect.
+func plexSoakCases(t *testing.T) []soakCase {
+	a := stack.PlexAccounts
+	page := stack.PlexURL("/web/index.html")
+	newReq := func(query string, h http.Header) *http.Request {
+		req, err := http.NewRequest(http.MethodGet, page+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Set("Accept", "application/json")
+		req.Header = h
+		return req
+	}
+	owner := func(status int, _ http.Header, body string) bool {
+		return status == http.StatusOK && strings.Contains(body, "Signed in as <span id=\"user\">"+a.Owner.Username+"<") && !strings.Contains(body, "mallory")
+	}
+	refused := func(want int) func(int, http.Header, string) bool {
+		return func(status int, h http.Header, _ string) bool { return status == want && h.Get("Location") == "" }
+	}
+	return []soakCase{
+		{"owner's Plex token, header", func(int64) *http.Request {
+			return newReq("", http.Header{"X-Plex-Token": {a.Owner.Token}, "X-Forwarded-User": {"mallory"}})
+		}, owner},
+		{"owner's Plex token, query", func(int64) *http.Request {
+			return newReq("?X-Plex-Product=Plex%20Web&X-Plex-Token="+a.Owner.Token, http.Header{"X_Forwarded_User": {"mallory"}})
+		}, owner},
+		{"a new invalid Plex token each time", func(n int64) *http.Request {
+			return newReq("", http.Header{"X-Plex-Token": {"soak-invalid-" + strconv.FormatInt(n, 10)}})
+		}, refused(http.StatusUnauthorized)},
+		{"a Plex token no rule allows", func(int64) *http.Request {
+			return newReq("", http.Header{"X-Plex-Token": {a.Stranger.Token}})
+		}, refused(http.StatusForbidden)},
+		{"conflicting Plex tokens", func(int64) *http.Request {
+			return newReq("?X-Plex-Token="+a.Stranger.Token, http.Header{"X-Plex-Token": {a.Owner.Token}})
+		}, refused(http.StatusUnauthorized)},
 	}
 }
 

@@ -21,6 +21,7 @@ func composeEnv(env map[string]string) map[string]string {
 	out := map[string]string{
 		"PLEXGATE_OIDC_ISSUER":    "https://dev-123456.okta.com/oauth2/default",
 		"PLEXGATE_OIDC_CLIENT_ID": "0oa1234567890abcdef",
+		"PLEXGATE_PLEX_USERS":     "plexowner",
 		// The static file's placeholder site value, so that the two compare equal.
 		"PLEXGATE_ACME_EMAIL": "admin@example.com",
 	}
