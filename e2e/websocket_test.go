@@ -22,10 +22,12 @@ func websocketDialer() *websocket.Dialer {
 }
 
 // Scenario 5: Plex's notification websocket works through the gated router
-// with a valid session, and is refused without one.
+// with a valid session, and is refused without one. Plex Web puts its Plex
+// token in the query (Plex needs it); the session decides at the gate.
 func TestWebsocketWorksThroughGateWithSession(t *testing.T) {
 	session := signIn(t, harness.Alice)
-	url := "wss://" + harness.PlexHost + stack.WebsecureAddr()[strings.LastIndex(stack.WebsecureAddr(), ":"):] + "/:/websockets/notifications"
+	url := "wss://" + harness.PlexHost + stack.WebsecureAddr()[strings.LastIndex(stack.WebsecureAddr(), ":"):] +
+		"/:/websockets/notifications?X-Plex-Token=" + stack.PlexAccounts.Owner.Token
 	conn, resp, err := websocketDialer().DialContext(t.Context(), url, withSession(session, nil))
 	if err != nil {
 		t.Fatalf("dial %s: %v (response %+v)", url, err, resp)

@@ -37,14 +37,15 @@ func TestSpoofedIdentityHeadersNeverReachTheUpstream(t *testing.T) {
 	noGroups := goodClaims()
 	noGroups["hdr"] = map[string]any{"X-Forwarded-User": "alice@example.com"}
 	paths := []struct {
-		name   string
-		answer func(http.ResponseWriter, *http.Request)
-		cookie string
+		name    string
+		answer  func(http.ResponseWriter, *http.Request)
+		cookie  string
+		allowed bool // reaches the upstream as alice
 	}{
-		{"local verification, hdr without groups", denyAll, sessionCookie(edToken(t, key, noGroups))},
-		{"delegated allow", allowAlice, sessionCookie("opaque")},
-		{"delegated denial", denyAll, sessionCookie("opaque")},
-		{"no credential", denyAll, ""},
+		{"local verification, hdr without groups", denyAll, sessionCookie(edToken(t, key, noGroups)), true},
+		{"delegated allow", allowAlice, sessionCookie("opaque"), true},
+		{"delegated denial", denyAll, sessionCookie("opaque"), false},
+		{"no credential", denyAll, "", false},
 	}
 	for _, p := range paths {
 		t.Run(p.name, func(t *testing.T) {
@@ -58,6 +59,9 @@ func TestSpoofedIdentityHeadersNeverReachTheUpstream(t *testing.T) {
 				req := request(p.cookie)
 				forge(req)
 				serve(m, req)
+				if want := map[bool]int{true: round + 1}[p.allowed]; up.calls != want || p.allowed && up.header.Get("X-Forwarded-User") != "alice@example.com" {
+					t.Fatalf("round %d: upstream calls %d (want %d), user %q", round, up.calls, want, up.header.Get("X-Forwarded-User"))
+				}
 				for name, v := range up.header {
 					if strings.Contains(strings.Join(v, ","), "mallory") {
 						t.Fatalf("round %d: forged %s reached the upstream", round, name)
@@ -208,6 +212,12 @@ func TestRemovedSigningKeyIsRefusedAfterRefresh(t *testing.T) {
 	}
 }
 
+// The flood reaches the cache: besides invalid tokens (never cached), it
+// sends valid tokens that expire within two minutes, each verified and
+// cached, and one attacker's valid token under ever new Cookie headers
+// (each filed as a line entry). The cache must stay at its bound, and the
+// victim's session, filed for the full CacheTTL, must stay in it and keep
+// being answered from it (entries closest to expiry are evicted first).
 func TestCacheFloodKeepsBoundAndValidSessionsHitting(t *testing.T) {
 	key := newTestKey(t)
 	fa := newCompanion(t)
@@ -216,35 +226,50 @@ func TestCacheFloodKeepsBoundAndValidSessionsHitting(t *testing.T) {
 	cfg.PublicKeys = key.pem
 	cfg.CacheMaxEntries = 100
 	m, up, _ := newTestMiddleware(t, cfg, newClock())
-	valid := sessionCookie(edToken(t, key, goodClaims()))
+	victim := edToken(t, key, goodClaims())
+	soon := testNow.Add(2 * time.Minute).Unix() // before the 5m CacheTTL
+	attacker := edToken(t, key, withClaim("exp", soon))
 	other := newTestKey(t)
+	serve(m, request(sessionCookie(victim)))
 	for i := 0; i < 3000; i++ {
-		var tok string
-		switch i % 3 {
+		var line string
+		switch i % 5 {
 		case 0: // garbage
-			tok = fmt.Sprintf("garbage-%d", i)
+			line = sessionCookie(fmt.Sprintf("garbage-%d", i))
 		case 1: // well-formed, signed by an unknown key
-			tok = edToken(t, other, withClaim("sid", fmt.Sprint(i)))
-		default: // valid signature, expired
-			tok = edToken(t, key, withClaim("exp", testNow.Add(-time.Hour).Unix()-int64(i)))
+			line = sessionCookie(edToken(t, other, withClaim("sid", fmt.Sprint(i))))
+		case 2: // valid signature, expired
+			line = sessionCookie(edToken(t, key, withClaim("exp", testNow.Add(-time.Hour).Unix()-int64(i))))
+		case 3: // valid, distinct, expiring soon: cached
+			c := withClaim("exp", soon)
+			c["sid"] = fmt.Sprint(i)
+			line = sessionCookie(edToken(t, key, c))
+		default: // the attacker's valid token under a new Cookie header: a line entry
+			line = fmt.Sprintf("n=%d; %s", i, sessionCookie(attacker))
 		}
-		if rec := serve(m, request(sessionCookie(tok))); rec.Code != http.StatusUnauthorized {
-			t.Fatalf("flood request %d: status %d", i, rec.Code)
+		want := http.StatusUnauthorized
+		if i%5 >= 3 {
+			want = http.StatusOK
+		}
+		if rec := serve(m, request(line)); rec.Code != want {
+			t.Fatalf("flood request %d: status %d, want %d", i, rec.Code, want)
 		}
 		if i%10 == 0 {
-			if rec := serve(m, request(valid)); rec.Code != http.StatusOK {
+			if rec := serve(m, request(sessionCookie(victim))); rec.Code != http.StatusOK {
 				t.Fatalf("valid session refused during the flood: %d", rec.Code)
 			}
 		}
 	}
-	if n := m.cache.size(); n > 100 || n < 1 {
-		t.Fatalf("cache size %d, want 1..100", n)
+	if n := m.cache.size(); n != 100 {
+		t.Fatalf("cache size %d, want exactly its bound 100 (a flood that reached the cache)", n)
 	}
-	if !cached(m.cache, strings.TrimPrefix(valid, "plexgate_session="), testNow) {
-		t.Fatal("the valid session fell out of the cache")
+	for _, key := range []string{victim, sessionCookie(victim)} {
+		if !cached(m.cache, key, testNow) {
+			t.Fatalf("the victim's entry %.20q… fell out of the cache", key)
+		}
 	}
-	if up.calls != 300 {
-		t.Fatalf("upstream calls %d, want 300 (the valid session only)", up.calls)
+	if up.calls != 1+1200+300 {
+		t.Fatalf("upstream calls %d, want 1501 (the victim's 301 and the 1200 valid flood requests)", up.calls)
 	}
 }
 

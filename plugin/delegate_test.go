@@ -201,14 +201,15 @@ func TestClientIdentityHeadersAreAlwaysRemoved(t *testing.T) {
 	key := newTestKey(t)
 	forged := []string{"X-Forwarded-User", "x-forwarded-user", "X_Forwarded_User", "x_FORWARDED_email", "X-Forwarded-Groups"}
 	paths := []struct {
-		name   string
-		answer func(rw http.ResponseWriter, req *http.Request)
-		cookie string
+		name    string
+		answer  func(rw http.ResponseWriter, req *http.Request)
+		cookie  string
+		allowed bool // reaches the upstream
 	}{
-		{"local verification", allowAlice, sessionCookie(edToken(t, key, goodClaims()))},
-		{"delegated allow without identity", func(rw http.ResponseWriter, _ *http.Request) {}, sessionCookie("opaque")},
-		{"delegated denial", func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusUnauthorized) }, sessionCookie("opaque")},
-		{"no credential", func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusUnauthorized) }, ""},
+		{"local verification", allowAlice, sessionCookie(edToken(t, key, goodClaims())), true},
+		{"delegated allow without identity", func(rw http.ResponseWriter, _ *http.Request) {}, sessionCookie("opaque"), true},
+		{"delegated denial", func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusUnauthorized) }, sessionCookie("opaque"), false},
+		{"no credential", func(rw http.ResponseWriter, _ *http.Request) { rw.WriteHeader(http.StatusUnauthorized) }, "", false},
 	}
 	for _, p := range paths {
 		t.Run(p.name, func(t *testing.T) {
@@ -223,11 +224,12 @@ func TestClientIdentityHeadersAreAlwaysRemoved(t *testing.T) {
 					forge(req.Header, name, "mallory")
 				}
 				serve(m, req)
-				if up.header != nil {
-					for name, v := range up.header {
-						if strings.Contains(strings.Join(v, ","), "mallory") {
-							t.Fatalf("round %d: forged %s reached the upstream", round, name)
-						}
+				if want := map[bool]int{true: round + 1}[p.allowed]; up.calls != want {
+					t.Fatalf("round %d: upstream calls %d, want %d", round, up.calls, want)
+				}
+				for name, v := range up.header {
+					if strings.Contains(strings.Join(v, ","), "mallory") {
+						t.Fatalf("round %d: forged %s reached the upstream", round, name)
 					}
 				}
 				if last := fa.last(); last != nil && strings.Contains(strings.Join(last.Header.Values("X-Forwarded-User"), ""), "mallory") {

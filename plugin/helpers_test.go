@@ -105,7 +105,7 @@ func edToken(t testing.TB, key testKey, claims map[string]any) string {
 
 func hsToken(t testing.TB, claims map[string]any) string {
 	t.Helper()
-	head := b64JSON(t, map[string]any{"alg": "HS256", "typ": "JWT"})
+	head := b64JSON(t, map[string]any{"alg": "HS256", "typ": "JWT", "kid": hmacKeyID([]byte(testSecret))})
 	return signRaw(head, b64JSON(t, claims), "HS256", testKey{}, []byte(testSecret))
 }
 

@@ -128,3 +128,38 @@ func TestDisabledCacheFilesNoCookieHeader(t *testing.T) {
 		t.Fatalf("validate calls %d, cache size %d; want 2 and 0", v, m.cache.size())
 	}
 }
+
+// A Bearer request that also carries an unrelated cookie (theme=dark) and
+// is allowed must not file its answer under that Cookie header: the next
+// request with only theme=dark has no credential and is refused.
+func TestBearerAnswerIsNeverFiledUnderAnUnrelatedCookie(t *testing.T) {
+	key := newTestKey(t)
+	for _, tc := range []struct {
+		name, bearer string
+		local        bool
+	}{
+		{"delegated", "opaque-api-token", false},
+		{"verified locally", edToken(t, key, goodClaims()), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fa := newCompanion(t)
+			fa.setAnswer(allowOnlyBearer)
+			cfg := testConfig(fa.validateURL())
+			if tc.local {
+				cfg.PublicKeys = key.pem
+			}
+			m, up, _ := newTestMiddleware(t, cfg, newClock())
+			withBearer := request("theme=dark")
+			withBearer.Header.Set("Authorization", "Bearer "+tc.bearer)
+			if rec := serve(m, withBearer); rec.Code != http.StatusOK || up.calls != 1 || up.header.Get("X-Forwarded-User") != "alice@example.com" {
+				t.Fatalf("bearer + theme=dark: status %d, upstream calls %d, user %q", rec.Code, up.calls, up.header.Get("X-Forwarded-User"))
+			}
+			if !cached(m.cache, tc.bearer, testNow) {
+				t.Fatal("the Bearer token's answer was not cached")
+			}
+			if rec := serve(m, request("theme=dark")); rec.Code != http.StatusUnauthorized || up.calls != 1 {
+				t.Fatalf("theme=dark alone: status %d, upstream calls %d; want 401 and no upstream call", rec.Code, up.calls)
+			}
+		})
+	}
+}

@@ -1,9 +1,11 @@
 package plugin
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Refresh points (docs/contract.md). forwardauth writes "rat" ("refresh
@@ -18,7 +20,7 @@ import (
 // refreshNanos reads a token's refresh point in Unix nanoseconds. has is
 // false when there is no "rat" (a token minted before refresh points
 // existed: trusted until exp, as it always was). A "rat" that is not a
-// number in (0, maxFastSeconds) is due at once (0, true): forwardauth, which
+// number in (0, maxDate] is due at once (0, true): forwardauth, which
 // never writes one, decides.
 func refreshNanos(claims map[string]any) (at int64, has bool) {
 	raw, ok := claims["rat"]
@@ -26,10 +28,13 @@ func refreshNanos(claims map[string]any) (at int64, has bool) {
 		return 0, false
 	}
 	rat, ok := raw.(float64)
-	if !ok || !(rat > 0 && rat < maxFastSeconds) {
+	if !ok || !(rat > 0 && rat <= maxDate) {
 		return 0, true
 	}
-	return int64(rat) * 1e9, true
+	if sec := int64(rat); sec <= math.MaxInt64/int64(time.Second) {
+		return sec * int64(time.Second), true
+	}
+	return math.MaxInt64, true // past 2262: never, for a cache entry
 }
 
 // earlier returns the earlier of two moments, 0 meaning none.

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -228,7 +229,8 @@ func TestRefreshNanos(t *testing.T) {
 		{"1700000000", 0, true},
 		{float64(0), 0, true},
 		{float64(-5), 0, true},
-		{1e11, 0, true},
+		{1e11, math.MaxInt64, true}, // past 2262: never
+		{float64(maxDate + 1), 0, true},
 		{true, 0, true},
 	}
 	for _, tc := range cases {

@@ -46,7 +46,7 @@ func (res *Results) WriteSVG(w io.Writer) error {
 }
 
 // barColors tells the kinds of gate apart: none, the plugin, forwardAuth.
-var barColors = map[int]string{1: "#7f7f7f", 2: "#2a7fd4", 3: "#5fa8e8", 4: "#1f5f9f", 5: "#d9822b", 6: "#e8b070", 7: "#b8b8b8"}
+var barColors = map[int]string{1: "#7f7f7f", 2: "#2a7fd4", 3: "#5fa8e8", 4: "#1f5f9f", 5: "#d9822b", 6: "#e8b070", 7: "#b8b8b8", 8: "#3f9f6f", 9: "#6fc79a"}
 
 func (res *Results) drawRow(b *strings.Builder, i int, rr RouteResult, top float64) {
 	y := chartTop + i*chartRowH

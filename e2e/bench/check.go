@@ -56,6 +56,14 @@ func (r *rig) probes() []probe {
 	user := func(n int) string { return fmt.Sprintf("user%d@%s", n, harness.Domain) }
 	var ps []probe
 	for _, rt := range Routes {
+		if rt.Plex != "" {
+			ps = append(ps,
+				probe{route: rt, token: r.plexToken, wantStatus: 200, wantUser: r.plexUser},
+				probe{route: rt, wantStatus: 0},
+				probe{route: rt, token: "not-a-plex-token-0000", wantStatus: 0},
+				probe{route: rt, token: r.plexToken, forgedUser: "mallory@" + harness.Domain, wantStatus: 200, wantUser: r.plexUser})
+			continue
+		}
 		gated := rt.ID >= 2 && rt.ID <= 5
 		want := ""
 		if gated {
@@ -96,12 +104,20 @@ func (r *rig) awaitRoutes(ctx context.Context) error {
 
 // whoami asks the upstream's /whoami through route rt.
 func (r *rig) whoami(ctx context.Context, rt Route, token, forgedUser string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.addr+"/whoami", nil)
+	target := "/whoami"
+	if rt.Plex == "query" && token != "" {
+		target += "?" + plexWebQuery + token
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.addr+target, nil)
 	if err != nil {
 		return 0, "", err
 	}
 	req.Host = rt.Host()
-	if token != "" {
+	switch {
+	case token == "" || rt.Plex == "query":
+	case rt.Plex == "header":
+		req.Header.Set("X-Plex-Token", token)
+	default:
 		req.Header.Set("Cookie", harness.CookieName+"="+token)
 	}
 	if forgedUser != "" {

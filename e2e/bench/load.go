@@ -25,6 +25,10 @@ type Load struct {
 	// carrying Tokens[n mod len(Tokens)]. No Tokens: no Cookie header.
 	Cookie string
 	Tokens []string
+	// Header, when set, carries the tokens in this header instead of the
+	// cookie; Query, when set, in the query: the request target is Path,
+	// "?", Query and the token (Query ends with the parameter's "name=").
+	Header, Query string
 	// Conns is the number of connections. Default 1.
 	Conns int
 	// Warmup runs before measuring; its requests are not counted.
@@ -158,13 +162,18 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// requestParts builds the request bytes around the session token.
+// requestParts builds the request bytes around the token.
 func requestParts(l Load) (prefix, suffix []byte) {
-	p := "GET " + l.Path + " HTTP/1.1\r\nHost: " + l.Host + "\r\nUser-Agent: plexgate-bench\r\nAccept: */*\r\n"
-	if len(l.Tokens) > 0 {
-		return []byte(p + "Cookie: " + l.Cookie + "="), []byte("\r\n\r\n")
+	rest := " HTTP/1.1\r\nHost: " + l.Host + "\r\nUser-Agent: plexgate-bench\r\nAccept: */*\r\n"
+	switch {
+	case len(l.Tokens) == 0:
+		return []byte("GET " + l.Path + rest + "\r\n"), nil
+	case l.Query != "":
+		return []byte("GET " + l.Path + "?" + l.Query), []byte(rest + "\r\n")
+	case l.Header != "":
+		return []byte("GET " + l.Path + rest + l.Header + ": "), []byte("\r\n\r\n")
 	}
-	return []byte(p + "\r\n"), nil
+	return []byte("GET " + l.Path + rest + "Cookie: " + l.Cookie + "="), []byte("\r\n\r\n")
 }
 
 // work sends requests on one connection until the run stops, redialing

@@ -109,13 +109,26 @@ func roundOrder(round, n int) []int {
 }
 
 // load is route rt's measurement: route 3 cycles the distinct sessions,
-// every other route sends the one hit session.
+// routes 8 and 9 send the Plex token, every other route the hit session.
 func (r *rig) load(rt Route, o Options) Load {
-	tokens := []string{r.hit}
+	l := r.tokens(rt)
 	if rt.ID == 3 {
-		tokens = r.misses
+		l.Tokens = r.misses
 	}
-	return Load{Addr: r.addr, Host: rt.Host(), Cookie: harness.CookieName, Tokens: tokens,
-		Conns: o.Conns, Warmup: o.Warmup, Duration: o.Duration,
-		CPU: cpuMeter(r.traefik.Process().Pid(), r.forwardauth.Process().Pid())}
+	l.Conns, l.Warmup, l.Duration = o.Conns, o.Warmup, o.Duration
+	l.CPU = cpuMeter(r.traefik.Process().Pid(), r.forwardauth.Process().Pid())
+	return l
+}
+
+// tokens is a Load of route rt carrying its one hit credential: the hit
+// session in the cookie, or the Plex token where the route puts it.
+func (r *rig) tokens(rt Route) Load {
+	l := Load{Addr: r.addr, Host: rt.Host(), Cookie: harness.CookieName, Tokens: []string{r.hit}}
+	switch rt.Plex {
+	case "header":
+		l.Tokens, l.Header = []string{r.plexToken}, "X-Plex-Token"
+	case "query":
+		l.Tokens, l.Path, l.Query = []string{r.plexToken}, "/", plexWebQuery
+	}
+	return l
 }

@@ -79,8 +79,9 @@ func (r *rig) probeMemory(ctx context.Context, o Options, log *slog.Logger) (Mem
 // warm sends warmRequests requests with the hit session through every route.
 func (r *rig) warm(ctx context.Context, o Options) error {
 	for _, rt := range Routes {
-		s, err := Load{Addr: r.addr, Host: rt.Host(), Cookie: harness.CookieName, Tokens: []string{r.hit},
-			Conns: o.Conns, Requests: warmRequests}.Run(ctx)
+		l := r.tokens(rt)
+		l.Conns, l.Requests = o.Conns, warmRequests
+		s, err := l.Run(ctx)
 		if err != nil {
 			return err
 		}

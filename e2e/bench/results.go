@@ -129,6 +129,8 @@ func (res *Results) Targets() []Target {
 		ratio("route 2 / route 1 (plugin hit vs no auth)", 2, 1, 0.95),
 		ratio("route 2 / route 6 (plugin hit vs forwardAuth floor)", 2, 6, 2.7),
 		ratio("route 4 / route 1 (delegate mode vs no auth)", 4, 1, 0.9),
+		ratio("route 8 / route 2 (Plex token hit, header, vs cookie hit)", 8, 2, 0.9),
+		ratio("route 9 / route 2 (Plex token hit, query, vs cookie hit)", 9, 2, 0.9),
 		{What: "Traefik RSS bounded by the cache size", Want: memoryRule, Got: got, Met: bounded},
 	}
 }

@@ -20,6 +20,7 @@ const authHost = "auth." + harness.Domain
 // server, forwardauth and Traefik, plus the sessions.
 type rig struct {
 	upstream, nullAuth *server
+	plexTV             *harness.PlexTV
 	forwardauth        *harness.Forwardauth
 	traefik            *harness.Traefik
 	// addr is Traefik's load entrypoint, host:port; pprof its
@@ -30,6 +31,9 @@ type rig struct {
 	// hit is the one session of routes 1, 2 and 4–6; misses are route 3's.
 	hit    string
 	misses []string
+	// plexToken is the Plex token of routes 8 and 9 (the owner's account
+	// at the stand-in plex.tv).
+	plexToken, plexUser string
 }
 
 // startRig starts every part; on error, whatever started is stopped.
@@ -46,8 +50,14 @@ func startRig(ctx context.Context, paths harness.Paths, runDir string, o Options
 	if r.nullAuth, err = startServer(nullAuthHandler()); err != nil {
 		return nil, err
 	}
+	accounts := harness.NewPlexAccounts()
+	if r.plexTV, err = harness.StartPlexTV(0, "", accounts); err != nil {
+		return nil, err
+	}
+	r.plexToken, r.plexUser = accounts.Owner.Token, accounts.Owner.Username
 	log.Info("building and starting forwardauth")
-	if r.forwardauth, err = startForwardauth(ctx, paths, runDir); err != nil {
+	plex := &harness.ForwardauthPlex{APIURL: r.plexTV.URL, OwnerToken: accounts.Owner.Token, Users: []string{accounts.Owner.Username}}
+	if r.forwardauth, err = startForwardauth(ctx, paths, runDir, plex); err != nil {
 		return nil, err
 	}
 	minter, err := r.mint(runDir, o.Sessions, log)
@@ -62,8 +72,9 @@ func startRig(ctx context.Context, paths harness.Paths, runDir string, o Options
 }
 
 // startForwardauth builds forwardauth and starts it with the harness's
-// config (its OIDC provider is never contacted: /validate needs none).
-func startForwardauth(ctx context.Context, paths harness.Paths, runDir string) (*harness.Forwardauth, error) {
+// config (its OIDC provider is never contacted: /validate needs none) and
+// Plex tokens checked with the stand-in plex.tv.
+func startForwardauth(ctx context.Context, paths harness.Paths, runDir string, plex *harness.ForwardauthPlex) (*harness.Forwardauth, error) {
 	bin, err := harness.BuildForwardauth(ctx, paths, runDir)
 	if err != nil {
 		return nil, err
@@ -75,7 +86,7 @@ func startForwardauth(ctx context.Context, paths harness.Paths, runDir string) (
 	return harness.StartForwardauth(ctx, bin, runDir, harness.ForwardauthConfig{
 		Port: port, PublicURL: "http://" + authHost, CookieDomain: harness.Domain,
 		Issuer: "http://127.0.0.1:9/oauth2/default",
-		Client: harness.OIDCClient{ID: "plexgate-bench", Secret: rand.Text()},
+		Client: harness.OIDCClient{ID: "plexgate-bench", Secret: rand.Text()}, Plex: plex,
 	})
 }
 
@@ -139,6 +150,9 @@ func (r *rig) stop() {
 	}
 	if r.forwardauth != nil {
 		r.forwardauth.Stop()
+	}
+	if r.plexTV != nil {
+		r.plexTV.Stop()
 	}
 	for _, s := range []*server{r.upstream, r.nullAuth} {
 		if s != nil {

@@ -10,12 +10,15 @@ import (
 
 // Route is one router of the benchmark's Traefik.
 type Route struct {
-	// ID is the route's number in the issue (1–6).
+	// ID is the route's number (1–6 the issue's, 7–9 added since).
 	ID int
 	// Name is a short label, also the first label of Host.
 	Name string
 	// What says in a few words what the route measures.
 	What string
+	// Plex is where the route's requests carry a Plex token instead of the
+	// session cookie: "header" (X-Plex-Token) or "query"; "" for the cookie.
+	Plex string
 }
 
 // Host is the route's Host header, under the session cookie's domain so
@@ -23,16 +26,23 @@ type Route struct {
 func (r Route) Host() string { return r.Name + "." + harness.Domain }
 
 // Routes are the issue's six routes in its order, then route 7, a
-// diagnostic one: an empty Yaegi middleware (see floorFiles).
+// diagnostic one: an empty Yaegi middleware (see floorFiles), then routes 8
+// and 9: a Plex app's token (verified once by forwardauth with the
+// stand-in plex.tv, then cache hits) in the header and in the query.
 var Routes = []Route{
-	{1, "noauth", "no authentication"},
-	{2, "plugin-hit", "plugin, cache hit"},
-	{3, "plugin-miss", "plugin, local verify (misses)"},
-	{4, "plugin-delegate", "plugin, delegate mode (hits)"},
-	{5, "forwardauth", "forwardAuth → forwardauth"},
-	{6, "nullauth", "forwardAuth → null server"},
-	{7, "yaegi-floor", "empty Yaegi plugin (diagnostic)"},
+	{1, "noauth", "no authentication", ""},
+	{2, "plugin-hit", "plugin, cache hit", ""},
+	{3, "plugin-miss", "plugin, local verify (misses)", ""},
+	{4, "plugin-delegate", "plugin, delegate mode (hits)", ""},
+	{5, "forwardauth", "forwardAuth → forwardauth", ""},
+	{6, "nullauth", "forwardAuth → null server", ""},
+	{7, "yaegi-floor", "empty Yaegi plugin (diagnostic)", ""},
+	{8, "plex-header", "plugin, Plex token hit (header)", "header"},
+	{9, "plex-query", "plugin, Plex token hit (query)", "query"},
 }
+
+// plexWebQuery is the query Plex Web sends with every call, the token last.
+const plexWebQuery = "X-Plex-Product=Plex%20Web&X-Plex-Version=4.145.1&X-Plex-Client-Identifier=bench&X-Plex-Platform=Chrome&X-Plex-Token="
 
 // Site is where the benchmark's parts listen, for the Traefik configuration.
 type Site struct {
@@ -55,7 +65,9 @@ type Site struct {
 // load, one for /ping, no access log, the plugin and the empty one from
 // plugins-local and the file provider reading DynamicFile.
 func StaticConfig(s Site) *harness.Static {
-	addr := func(port int) *harness.EntryPoint { return &harness.EntryPoint{Address: "127.0.0.1:" + strconv.Itoa(port)} }
+	addr := func(port int) *harness.EntryPoint {
+		return &harness.EntryPoint{Address: "127.0.0.1:" + strconv.Itoa(port)}
+	}
 	cfg := &harness.Static{
 		Global:      &harness.Global{},
 		Log:         &harness.Log{Level: "ERROR"},
@@ -122,6 +134,8 @@ func middlewares(s Site) map[string]any {
 		"forwardauth":     forwardAuth(validate),
 		"nullauth":        forwardAuth(s.NullAuthURL),
 		"yaegi-floor":     map[string]any{"plugin": map[string]any{"benchfloor": map[string]any{}}},
+		"plex-header":     plugin(nil),
+		"plex-query":      plugin(nil),
 	}
 }
 

@@ -26,6 +26,8 @@ type ForwardauthConfig struct {
 	Issuer string
 	// Client is the OIDC client registered at the provider.
 	Client OIDCClient
+	// Plex, when set, turns Plex tokens on with these settings.
+	Plex *ForwardauthPlex
 }
 
 // Forwardauth is a running forwardauth built from the repository.
@@ -33,9 +35,10 @@ type Forwardauth struct {
 	// URL is its internal address (http://127.0.0.1:<port>).
 	URL string
 
-	binary, configPath, runDir string
-	starts                     int
-	proc                       *Process
+	binary, configPath, runDir, keyPath string
+	cfg                                 ForwardauthConfig
+	starts                              int
+	proc                                *Process
 }
 
 // BuildForwardauth builds ./forwardauth from the repository root into runDir.
@@ -60,16 +63,30 @@ func StartForwardauth(ctx context.Context, binary, runDir string, cfg Forwardaut
 	if err := os.WriteFile(keyPath, key, 0o600); err != nil {
 		return nil, fmt.Errorf("harness: session key: %w", err)
 	}
-	conf, _ := json.MarshalIndent(forwardauthFile(cfg, keyPath), "", "  ")
 	f := &Forwardauth{
 		URL: fmt.Sprintf("http://127.0.0.1:%d", cfg.Port), binary: binary, runDir: runDir,
-		configPath: filepath.Join(runDir, "forwardauth.yml"),
+		configPath: filepath.Join(runDir, "forwardauth.yml"), keyPath: keyPath, cfg: cfg,
 	}
-	// JSON is YAML: forwardauth reads it as its YAML config file.
-	if err := os.WriteFile(f.configPath, conf, 0o600); err != nil {
-		return nil, fmt.Errorf("harness: forwardauth config: %w", err)
+	if err := f.writeConfig(); err != nil {
+		return nil, err
 	}
 	return f, f.Start(ctx)
+}
+
+// writeConfig writes the config file from f.cfg.
+func (f *Forwardauth) writeConfig() error {
+	file := forwardauthFile(f.cfg, f.keyPath)
+	if f.cfg.Plex != nil {
+		if err := f.cfg.Plex.addTo(file, f.runDir); err != nil {
+			return err
+		}
+	}
+	conf, _ := json.MarshalIndent(file, "", "  ")
+	// JSON is YAML: forwardauth reads it as its YAML config file.
+	if err := os.WriteFile(f.configPath, conf, 0o600); err != nil {
+		return fmt.Errorf("harness: forwardauth config: %w", err)
+	}
+	return nil
 }
 
 // forwardauthFile is the config: alice's group allowed, MFA required.

@@ -33,8 +33,9 @@ const (
 type Ports struct {
 	// Web, Websecure, Plex and Metrics are Traefik's entrypoints.
 	Web, Websecure, Plex, Metrics int
-	// Provider is the OpenID provider's; Forwardauth forwardauth's; PlexStub the stand-in Plex's.
-	Provider, Forwardauth, PlexStub int
+	// Provider is the OpenID provider's; Forwardauth forwardauth's; PlexStub the stand-in Plex's;
+	// PlexTV the stand-in plex.tv's.
+	Provider, Forwardauth, PlexStub, PlexTV int
 	// Pebble, PebbleManagement, DNS and DNSManagement are Pebble's and challtestsrv's.
 	Pebble, PebbleManagement, DNS, DNSManagement int
 }
@@ -52,11 +53,14 @@ type Stack struct {
 	Client OIDCClient
 	// Pebble is the ACME server; Provider the OpenID provider; Plex the
 	// stand-in Plex (in this process); Forwardauth and Traefik the gate.
-	Pebble      *Pebble
-	Provider    *Provider
-	Plex        *plexstub.Server
-	Forwardauth *Forwardauth
-	Traefik     *Traefik
+	Pebble   *Pebble
+	Provider *Provider
+	Plex     *plexstub.Server
+	// PlexTV is the stand-in plex.tv (in this process), knowing PlexAccounts.
+	PlexTV       *PlexTV
+	PlexAccounts PlexAccounts
+	Forwardauth  *Forwardauth
+	Traefik      *Traefik
 
 	stops []func()
 }
@@ -68,13 +72,13 @@ type Stack struct {
 func StartStack(ctx context.Context, paths Paths, ports Ports, runDir string) (*Stack, error) {
 	p := &ports
 	if err := freePorts(&p.Web, &p.Websecure, &p.Plex, &p.Metrics, &p.Provider, &p.Forwardauth,
-		&p.PlexStub, &p.Pebble, &p.PebbleManagement, &p.DNS, &p.DNSManagement); err != nil {
+		&p.PlexStub, &p.PlexTV, &p.Pebble, &p.PebbleManagement, &p.DNS, &p.DNSManagement); err != nil {
 		return nil, err
 	}
 	s := &Stack{Paths: paths, Ports: ports, RunDir: runDir}
 	s.Client = OIDCClient{ID: "plexgate", Secret: randomSecret(), RedirectURIs: []string{s.AuthURL("/auth")},
 		PostLogoutRedirectURIs: []string{s.AuthURL("/signed-out")}}
-	steps := []func(context.Context) error{s.startPebble, s.startProvider, s.startPlex, s.startForwardauth, s.startTraefik}
+	steps := []func(context.Context) error{s.startPebble, s.startProvider, s.startPlexTV, s.startPlex, s.startForwardauth, s.startTraefik}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			s.Stop()
@@ -110,10 +114,12 @@ func (s *Stack) startPlex(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("harness: plexstub log: %w", err)
 	}
-	plex, err := plexstub.New(plexstub.Options{Logger: slog.New(slog.NewTextHandler(logFile, nil))})
+	plex, err := plexstub.New(plexstub.Options{Logger: slog.New(slog.NewTextHandler(logFile, nil)),
+		TokenKind: s.PlexTV.TokenKind, OwnerToken: s.PlexAccounts.Owner.Token})
 	if err != nil {
 		return err
 	}
+	s.PlexTV.SetMachineID(plex.Hash())
 	l, err := net.Listen("tcp", s.PlexAddr())
 	if err != nil {
 		return fmt.Errorf("harness: plexstub: %w", err)
@@ -131,7 +137,7 @@ func (s *Stack) startForwardauth(ctx context.Context) error {
 	}
 	f, err := StartForwardauth(ctx, bin, s.RunDir, ForwardauthConfig{
 		Port: s.Ports.Forwardauth, PublicURL: s.AuthURL(""), CookieDomain: Domain,
-		Issuer: s.Provider.Issuer, Client: s.Client,
+		Issuer: s.Provider.Issuer, Client: s.Client, Plex: s.forwardauthPlex(),
 	})
 	if err == nil {
 		s.Forwardauth = f
@@ -167,12 +173,14 @@ func (s *Stack) startTraefik(ctx context.Context) error {
 func (s *Stack) traefikEnv() map[string]string {
 	plex := s.PlexAddr()
 	return map[string]string{
-		"LEGO_CA_CERTIFICATES":         s.Pebble.ListenerCA,
-		"PLEXGATE_PLEX_HOST":           PlexHost,
-		"PLEXGATE_AUTH_HOST":           AuthHost,
-		"PLEXGATE_PLEX_URL":            "http://" + plex,
-		"PLEXGATE_PLEX_ADDRESS":        plex,
-		"PLEXGATE_PLEX_TLS_ADDRESS":    plex, // the stand-in serves TLS and plain HTTP on one port, like Plex
+		"LEGO_CA_CERTIFICATES":      s.Pebble.ListenerCA,
+		"PLEXGATE_PLEX_HOST":        PlexHost,
+		"PLEXGATE_AUTH_HOST":        AuthHost,
+		"PLEXGATE_PLEX_URL":         "http://" + plex,
+		"PLEXGATE_PLEX_TLS_ADDRESS": plex, // the stand-in serves TLS and plain HTTP on one port, like Plex
+		// The suite checks the passthrough itself; e2e/config checks that
+		// it is off by default.
+		"PLEXGATE_PLEX_DIRECT":         "true",
 		"PLEXGATE_FORWARDAUTH_URL":     s.Forwardauth.URL,
 		"PLEXGATE_PUBLIC_URL":          s.AuthURL(""),
 		"PLEXGATE_SESSION_COOKIE_NAME": CookieName,

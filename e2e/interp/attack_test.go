@@ -82,7 +82,9 @@ func TestInterpretedSpoofedIdentityHeadersNeverPass(t *testing.T) {
 	key := newKeyPair(t)
 	spellings := []string{"X-Forwarded-User", "x-forwarded-user", "X-FORWARDED-USER", "X_Forwarded_User", "x_forwarded_user",
 		"X-Forwarded_User", "X-Forwarded-Groups", "x_forwarded_email", "Remote-User", "remote_user", "REMOTE-USER"}
-	for _, cookie := range []string{edToken(key, claims("s")), "good", "bad", ""} {
+	edTok := edToken(key, claims("s"))
+	for _, cookie := range []string{edTok, "good", "bad", ""} {
+		allowed := cookie == edTok || cookie == "good"
 		t.Run("cookie "+cookie[:min(len(cookie), 8)], func(t *testing.T) {
 			fa := newSpyForwardauth(t)
 			up := &identityRecorder{}
@@ -96,6 +98,9 @@ func TestInterpretedSpoofedIdentityHeadersNeverPass(t *testing.T) {
 					req.Header[k] = append(req.Header[k], "mallory", "mallory,\r\n admins")
 				}
 				h.ServeHTTP(httptest.NewRecorder(), req)
+				if want := map[bool]int{true: round + 1}[allowed]; up.calls != want {
+					t.Fatalf("round %d: upstream calls %d, want %d", round, up.calls, want)
+				}
 				if l := up.leaked(); l != "" {
 					t.Fatalf("round %d: forged header reached the upstream: %s", round, l)
 				}
@@ -166,6 +171,12 @@ func TestInterpretedForgedTokensAreDelegatedAndRefused(t *testing.T) {
 		"exp as a string":                 sign(ed, with(c, "exp", fmt.Sprint(time.Now().Add(time.Hour).Unix())), key.priv, nil),
 		"nbf in the future":               sign(ed, with(c, "nbf", time.Now().Add(time.Hour).Unix()), key.priv, nil),
 		"trailing data":                   good + "x",
+		"aud as an array":                 sign(ed, with(c, "aud", []string{"plexgate"}), key.priv, nil),
+		"exp and an expired EXP":          sign(ed, with(c, "EXP", time.Now().Add(-time.Hour).Unix()), key.priv, nil),
+		"no kid":                          sign(map[string]any{"alg": "EdDSA", "typ": "JWT"}, c, key.priv, nil),
+		"iat an hour ahead":               sign(ed, with(c, "iat", time.Now().Add(time.Hour).Unix()), key.priv, nil),
+		"nbf of 1e20":                     sign(ed, with(c, "nbf", 1e20), key.priv, nil),
+		"unused low bits set":             good[:len(good)-1] + lowBitsSet(good[len(good)-1]),
 		"over-long":                       sign(ed, with(c, "pad", strings.Repeat("A", 4096)), key.priv, nil),
 	}
 	fa := newSpyForwardauth(t)
@@ -212,4 +223,44 @@ func TestInterpretedCacheFloodKeepsValidSessionsHitting(t *testing.T) {
 	if fa.calls.Load() != 500 || up.calls != 50 {
 		t.Fatalf("/validate calls %d (want 500, the flood only), upstream calls %d (want 50)", fa.calls.Load(), up.calls)
 	}
+}
+
+// After a delegated allow of a Bearer request that also carries an
+// unrelated cookie, the next request with only that cookie is refused:
+// the answer is never filed under the Cookie header.
+func TestInterpretedBearerAnswerIsNeverFiledUnderAnUnrelatedCookie(t *testing.T) {
+	fa := &forwardauth{}
+	fa.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		fa.calls.Add(1)
+		if req.Header.Get("Authorization") == "Bearer api-token" {
+			rw.Header().Set("X-Forwarded-User", "bob@example.com")
+			return
+		}
+		rw.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(fa.srv.Close)
+	up := &recorder{}
+	h := mustHandler(t, map[string]any{"ValidateURL": fa.srv.URL + "/validate"}, up)
+	req := request("")
+	req.Header.Set("Cookie", "theme=dark")
+	req.Header.Set("Authorization", "Bearer api-token")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || up.calls.Load() != 1 || up.lastUser() != "bob@example.com" {
+		t.Fatalf("bearer + theme=dark: status %d, upstream calls %d, user %q", rec.Code, up.calls.Load(), up.lastUser())
+	}
+	req = request("")
+	req.Header.Set("Cookie", "theme=dark")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized || up.calls.Load() != 1 || fa.calls.Load() != 2 {
+		t.Fatalf("theme=dark alone: status %d, upstream calls %d, /validate calls %d; want 401 from forwardauth", rec.Code, up.calls.Load(), fa.calls.Load())
+	}
+}
+
+// lowBitsSet is c, the last character of an 86-character base64url
+// signature, with its 4 unused low bits set.
+func lowBitsSet(c byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	return string(alphabet[strings.IndexByte(alphabet, c)|0x0f])
 }

@@ -72,18 +72,28 @@ func TestInterpretedBehaviours(t *testing.T) {
 			h := mustHandler(t, map[string]any{
 				"ValidateURL": fa.srv.URL + "/validate", "PublicKeys": key.pem,
 				"HMACSecret": testSecret, "Issuer": issuer,
+				"AuthResponseHeaders": "X-Forwarded-User,X-Forwarded-Email,X-Forwarded-Groups,Remote-User",
 			}, up)
 			for i := 0; i < tc.rounds; i++ {
 				req := request(tc.cookie)
 				if tc.forged {
-					// as Traefik's server stores x_Forwarded_User and x-forwarded-user
-					req.Header["X_forwarded_user"] = []string{"mallory"}
-					req.Header["X-Forwarded-User"] = []string{"mallory"}
+					// as Traefik's server stores x_Forwarded_User, x-forwarded-user,
+					// x-forwarded-groups and remote_user: the allow paths set
+					// X-Forwarded-User themselves, so the others show stripping
+					for _, name := range []string{"X_forwarded_user", "X-Forwarded-User", "X-Forwarded-Groups", "X-Forwarded-Email", "Remote_user", "Remote-User"} {
+						req.Header[name] = []string{"mallory"}
+					}
 				}
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != tc.wantStatus {
 					t.Fatalf("round %d: status %d, want %d", i, rec.Code, tc.wantStatus)
+				}
+				if name := up.forged(); name != "" {
+					t.Fatalf("round %d: forged %s reached the upstream", i, name)
+				}
+				if tc.wantStatus == http.StatusOK && up.calls.Load() != int64(i+1) {
+					t.Fatalf("round %d: upstream calls %d", i, up.calls.Load())
 				}
 				if tc.wantStatus == http.StatusFound && !strings.HasPrefix(rec.Header().Get("Location"), issuer+"/login") {
 					t.Fatalf("round %d: Location %q", i, rec.Header().Get("Location"))

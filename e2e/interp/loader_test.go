@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/traefik/traefik/v3/pkg/plugins"
+
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 const (
@@ -148,12 +150,10 @@ func newKeyPair(tb testing.TB) keyPair {
 		tb.Fatal(err)
 	}
 	der, _ := x509.MarshalPKIXPublicKey(pub)
-	x := base64.RawURLEncoding.EncodeToString(pub)
-	sum := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + x + `"}`))
 	return keyPair{
 		priv: priv,
 		pem:  string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		kid:  base64.RawURLEncoding.EncodeToString(sum[:]),
+		kid:  session.Thumbprint(pub),
 	}
 }
 
@@ -179,23 +179,41 @@ func edToken(k keyPair, c map[string]any) string {
 	return signed + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(k.priv, []byte(signed)))
 }
 
+// hsToken signs c with testSecret under the secret's kid (the first 8
+// bytes of its SHA-256, docs/contract.md).
 func hsToken(c map[string]any) string {
-	signed := segment(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + segment(c)
+	sum := sha256.Sum256([]byte(testSecret))
+	kid := base64.RawURLEncoding.EncodeToString(sum[:8])
+	signed := segment(map[string]any{"alg": "HS256", "typ": "JWT", "kid": kid}) + "." + segment(c)
 	mac := hmac.New(sha256.New, []byte(testSecret))
 	mac.Write([]byte(signed))
 	return signed + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// recorder is the upstream: it keeps the identity it was given.
+// recorder is the upstream: it keeps the identity it was given and the
+// last request's headers.
 type recorder struct {
-	calls atomic.Int64
-	user  atomic.Value
+	calls  atomic.Int64
+	user   atomic.Value
+	header atomic.Value // http.Header
 }
 
 func (r *recorder) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	r.calls.Add(1)
 	r.user.Store(strings.Join(req.Header.Values("X-Forwarded-User"), ","))
+	r.header.Store(req.Header.Clone())
 	_, _ = io.WriteString(rw, "plex")
+}
+
+// forged returns a header of the last request that carries "mallory".
+func (r *recorder) forged() string {
+	h, _ := r.header.Load().(http.Header)
+	for name, v := range h {
+		if strings.Contains(strings.Join(v, ","), "mallory") {
+			return name
+		}
+	}
+	return ""
 }
 
 func (r *recorder) lastUser() string {

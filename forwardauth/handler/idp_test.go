@@ -29,13 +29,16 @@ type testIDP struct {
 	now      func() time.Time
 
 	mu       sync.Mutex
-	claims   map[string]any // extra ID token claims (email, groups, amr, …)
-	userinfo map[string]any // extra userinfo claims
-	nonce    string         // when set, replaces the nonce in the ID token
-	aud      any            // when set, replaces aud
-	ttl      time.Duration  // ID token lifetime; negative = already expired
-	authErr  string         // when set, /authorize answers with this error
+	claims   map[string]any                  // extra ID token claims (email, groups, amr, …)
+	userinfo map[string]any                  // extra userinfo claims
+	nonce    string                          // when set, replaces the nonce in the ID token
+	aud      any                             // when set, replaces aud
+	ttl      time.Duration                   // ID token lifetime; negative = already expired
+	authErr  string                          // when set, /authorize answers with this error
+	atHash   func(accessToken string) string // when set, the ID token's at_hash
 	codes    map[string]authCode
+	// tokenErr, when set, answers /token instead of the provider.
+	tokenErr func(w http.ResponseWriter)
 }
 
 type authCode struct {
@@ -122,6 +125,10 @@ func (p *testIDP) token(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.tokenErr != nil {
+		p.tokenErr(w)
+		return
+	}
 	code, found := p.codes[r.PostFormValue("code")]
 	delete(p.codes, r.PostFormValue("code"))
 	sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
@@ -129,14 +136,16 @@ func (p *testIDP) token(w http.ResponseWriter, r *http.Request) {
 		r.PostFormValue("redirect_uri") != code.redirect {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+		_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"The authorization code is invalid or has expired."}`))
 		return
 	}
-	writeJSON(w, map[string]any{"access_token": "at-" + rand.Text(), "token_type": "Bearer", "expires_in": 3600, "id_token": p.idToken(code.nonce)})
+	at := "at-" + rand.Text()
+	writeJSON(w, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": 3600, "id_token": p.idToken(code.nonce, at)})
 }
 
-// idToken signs an ID token with the current settings; call with p.mu held.
-func (p *testIDP) idToken(nonce string) string {
+// idToken signs an ID token issued with the access token at under the
+// current settings; call with p.mu held.
+func (p *testIDP) idToken(nonce, at string) string {
 	now := p.now()
 	c := jwt.MapClaims{"iss": p.issuer(), "sub": "00u-alice", "aud": p.clientID, "iat": now.Unix(), "exp": now.Add(p.ttl).Unix(), "nonce": nonce}
 	if p.nonce != "" {
@@ -147,6 +156,9 @@ func (p *testIDP) idToken(nonce string) string {
 	}
 	for k, v := range p.claims {
 		c[k] = v
+	}
+	if p.atHash != nil {
+		c["at_hash"] = p.atHash(at)
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
 	tok.Header["kid"] = "idp-key"

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 
@@ -16,10 +17,20 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 	orig, err := s.originalURL(r)
 	if err != nil {
 		s.countValidate("bad_request")
+		s.logBadHost(r)
 		http.Error(w, "bad request: the original URL is not on an allowed domain", http.StatusBadRequest)
 		return
 	}
+	if s.plex != nil && isPreflight(r) {
+		s.answerPreflight(w)
+		return
+	}
 	claims, ok := s.authenticate(r)
+	// A session decides, whatever Plex tokens the request carries (as in the
+	// plugin, which answers a session from its cache without asking).
+	if !ok && s.plex != nil && s.plexDecides(w, r) {
+		return
+	}
 	if !ok {
 		s.unauthenticated(w, r, orig)
 		return
@@ -31,8 +42,10 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for name, value := range claims.Hdr {
-		if config.ValidHeaderName(name) {
-			w.Header().Set(name, value)
+		// only what the plugin would take from hdr (docs/contract.md): a
+		// valid name in canonical form, a value without CR, LF or NUL
+		if config.ValidHeaderName(name) && textproto.CanonicalMIMEHeaderKey(name) == name && !strings.ContainsAny(value, "\r\n\x00") {
+			w.Header()[name] = []string{value}
 		}
 	}
 	s.countValidate("allowed")

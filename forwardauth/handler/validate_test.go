@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
@@ -191,6 +192,38 @@ func TestMetricsCountValidateResults(t *testing.T) {
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// /validate answers with the hdr members the plugin would take (a valid
+// header name in canonical form, a value without CR, LF or NUL) and drops
+// the others: a case variant must not overwrite the canonical name, and a
+// name that is not a header name must not reach net/http.
+func TestValidateDropsHdrNamesThatAreNotCanonicalHeaderNames(t *testing.T) {
+	e := newEnv(t, nil)
+	f := newForger(t, e)
+	hdr := map[string]string{
+		"X-Forwarded-User": "alice@example.com", "x-forwarded-user": "mallory", "X-FORWARDED-USER": "mallory",
+		"Bad Name": "x", "X-Bad:Colon": "x", "": "x", "X-Ok": "ok", "X-Bad-Value": "a\r\nX-Injected: 1", "X-Nul": "a\x00",
+	}
+	tok := f.ed(f.header(), with(f.claims(), "hdr", hdr), f.priv)
+	for i := 0; i < 10; i++ { // hdr is a map: each answer walks it in a new order
+		resp := e.validate(site, nil, &http.Cookie{Name: "plexgate_session", Value: tok})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if got := resp.Header.Values("X-Forwarded-User"); len(got) != 1 || got[0] != "alice@example.com" {
+			t.Fatalf("X-Forwarded-User = %q, want only the canonical member's value", got)
+		}
+		if resp.Header.Get("X-Ok") != "ok" {
+			t.Fatalf("X-Ok = %q", resp.Header.Get("X-Ok"))
+		}
+		for name := range resp.Header {
+			if textproto.CanonicalMIMEHeaderKey(name) != name || strings.ContainsAny(name, " :") || name == "" ||
+				name == "X-Bad-Value" || name == "X-Nul" || name == "X-Injected" {
+				t.Fatalf("%q reached the answer", name)
+			}
 		}
 	}
 }

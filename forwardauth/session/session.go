@@ -78,6 +78,7 @@ func NewSessions(keys *Keys, cfg config.SessionConfig, issuer string, now func()
 		jwt.WithTimeFunc(now),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		jwt.WithStrictDecoding(),
 	)
 	return s
 }
@@ -162,8 +163,13 @@ func (c Claims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings{c.Aud}, nil
 }
 
-// Verify checks a session token's signature, kid, alg, typ, iss, aud and times.
+// Verify checks that raw is a valid session token as docs/contract.md
+// defines it ("Valid session token"): its encoding, header and claim names
+// and types (checkRaw), then signature, kid, alg, typ, iss, aud and times.
 func (s *Sessions) Verify(raw string) (*Claims, error) {
+	if err := checkRaw(raw, sessionClaims); err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
 	var c Claims
 	tok, err := s.parser.ParseWithClaims(raw, &c, s.keys.keyFunc)
 	if err != nil {
