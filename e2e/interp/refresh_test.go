@@ -14,7 +14,8 @@ import (
 // refreshClaims are claims whose refresh point ("rat") is at now + in.
 func refreshClaims(sid string, in time.Duration) map[string]any {
 	c := claims(sid)
-	c["auth_time"] = time.Now().Add(-time.Hour).Unix()
+	signedIn := time.Now().Add(-time.Hour).Unix() // auth_time <= iat <= rat
+	c["auth_time"], c["iat"], c["nbf"] = signedIn, signedIn, signedIn
 	c["rat"] = time.Now().Add(in).Unix()
 	return c
 }
