@@ -109,11 +109,15 @@ func roundOrder(round, n int) []int {
 }
 
 // load is route rt's measurement: route 3 cycles the distinct sessions,
+// route 10 the hit session with a session to refresh every refreshEvery,
 // routes 8 and 9 send the Plex token, every other route the hit session.
 func (r *rig) load(rt Route, o Options) Load {
 	l := r.tokens(rt)
-	if rt.ID == 3 {
+	switch rt.ID {
+	case 3:
 		l.Tokens = r.misses
+	case 10:
+		l.Tokens = r.refreshes
 	}
 	l.Conns, l.Warmup, l.Duration = o.Conns, o.Warmup, o.Duration
 	l.CPU = cpuMeter(r.traefik.Process().Pid(), r.forwardauth.Process().Pid())
