@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -319,4 +320,33 @@ func TestJWKSRetiredKeyIsRefusedByThePluginWithinJWKSMaxAge(t *testing.T) {
 	if log, err := os.ReadFile(filepath.Join(stack.RunDir, "traefik-"+strings.ToLower(t.Name())+".log")); err != nil || !strings.Contains(string(log), "dropped=1") {
 		t.Fatalf("no JWKS re-read dropping the key in Traefik's log (%v)", err)
 	}
+}
+
+// The reference forwardAuth middleware (dynamic/auth.yml) passes the
+// refreshed cookie on through addAuthCookiesToResponse.
+func TestRefreshThroughTheForwardAuthMiddleware(t *testing.T) {
+	shortSessions(t, nil)
+	tr, err := stack.StartTraefikWithPlexYML(t.Context(), "traefik-"+strings.ToLower(t.Name()), func(yml string) (string, error) {
+		if strings.Count(yml, "        - plexgate\n") != 2 {
+			return "", errors.New("dynamic/plex.yml: want the plexgate middleware on its two routers")
+		}
+		return strings.ReplaceAll(yml, "        - plexgate\n", "        - plexgate-forwardauth\n"), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.Stop)
+	a := newClient(t, tr, newMinter(t, stack.ForwardauthKey(), refreshAfter, time.Hour).mint(t, alice))
+	first := a.cookie
+	if s, _ := a.get(); s != http.StatusOK || a.cookie != first {
+		t.Fatalf("before the refresh point: status %d, cookie changed %v; want 200, unchanged", s, a.cookie != first)
+	}
+	time.Sleep(refreshAfter)
+	if s, _ := a.get(); s != http.StatusOK || a.cookie == first {
+		t.Fatalf("past the refresh point: status %d, cookie changed %v; want 200 and a fresh cookie", s, a.cookie != first)
+	}
+	if sid := claimsOf(t, a.cookie)["sid"]; sid != claimsOf(t, first)["sid"] {
+		t.Fatalf("refreshed cookie has sid %v, want the session's own", sid)
+	}
+	noteSecret("a session token", a.cookie)
 }

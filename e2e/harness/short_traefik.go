@@ -14,9 +14,28 @@ import (
 // short cache and key lifetimes. Its routers order no ACME certificate (they
 // serve Traefik's default one): a failed order changes the configuration,
 // and every change rebuilds the plugin with an empty cache and no fetched
-// keys, which would hide what a test looks at. It is stopped when the stack
-// stops, or by the caller.
+// keys, which would hide what a test looks at; for the same reason it has no
+// Docker provider. It is stopped when the stack stops, or by the caller.
 func (s *Stack) StartTraefikWithPluginOptions(ctx context.Context, name string, options map[string]string) (*ReloadTraefik, error) {
+	const anchor = "          CacheTTL: 5m\n"
+	var lines strings.Builder
+	for k, v := range options {
+		fmt.Fprintf(&lines, "          %s: %q\n", k, v)
+	}
+	if _, ok := options["CacheTTL"]; !ok {
+		lines.WriteString(anchor)
+	}
+	return s.StartTraefikWithPlexYML(ctx, name, func(yml string) (string, error) {
+		if !strings.Contains(yml, anchor) {
+			return "", fmt.Errorf("harness: dynamic/plex.yml has no %q line to replace", strings.TrimSpace(anchor))
+		}
+		return strings.Replace(yml, anchor, lines.String(), 1), nil
+	})
+}
+
+// StartTraefikWithPlexYML is StartTraefikWithPluginOptions with any edit of
+// the copy of dynamic/plex.yml.
+func (s *Stack) StartTraefikWithPlexYML(ctx context.Context, name string, edit func(yml string) (string, error)) (*ReloadTraefik, error) {
 	dir := filepath.Join(s.RunDir, name)
 	dyn := filepath.Join(dir, "dynamic")
 	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn); err != nil {
@@ -30,19 +49,11 @@ func (s *Stack) StartTraefikWithPluginOptions(ctx context.Context, name string, 
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	const anchor = "          CacheTTL: 5m\n"
-	if !strings.Contains(string(data), anchor) {
-		return nil, fmt.Errorf("harness: dynamic/plex.yml has no %q line to replace", strings.TrimSpace(anchor))
+	yml, err := edit(string(data))
+	if err != nil {
+		return nil, err
 	}
-	var lines strings.Builder
-	for k, v := range options {
-		fmt.Fprintf(&lines, "          %s: %q\n", k, v)
-	}
-	if _, ok := options["CacheTTL"]; !ok {
-		lines.WriteString(anchor)
-	}
-	data = []byte(strings.Replace(string(data), anchor, lines.String(), 1))
-	if err := os.WriteFile(plexYML, data, 0o644); err != nil {
+	if err := os.WriteFile(plexYML, []byte(yml), 0o644); err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
 	var web, websecure, plex, metrics int
@@ -54,6 +65,10 @@ func (s *Stack) StartTraefikWithPluginOptions(ctx context.Context, name string, 
 	if err != nil {
 		return nil, err
 	}
+	// No Docker provider (its retries are configuration events too), and
+	// the configuration settles fast.
+	static.Providers.Docker = nil
+	static.Providers.ProvidersThrottleDuration = reloadThrottle
 	tr, err := StartTraefik(ctx, s.Paths, TraefikSpec{Name: name, RunDir: s.RunDir, Static: static, Env: s.traefikEnv()})
 	if err != nil {
 		return nil, err
