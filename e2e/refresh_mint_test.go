@@ -59,6 +59,12 @@ func newMinter(t *testing.T, keyFile string, refreshAfter, maxAge time.Duration)
 	return &minter{key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:]), refreshAfter: refreshAfter, maxAge: maxAge}
 }
 
+// publicPEM is the public key as the plugin's PublicKeys option takes it.
+func (m *minter) publicPEM() string {
+	der, _ := x509.MarshalPKIXPublicKey(m.key.Public()) // Ed25519: cannot fail
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
 // mint signs a session for id, with MFA, carrying the identity headers
 // forwardauth computes at the sign-in.
 func (m *minter) mint(t *testing.T, id identity) string {

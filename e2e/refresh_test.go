@@ -205,7 +205,10 @@ func TestRefreshDuringAnOutageKeepsTheSessionUntilExp(t *testing.T) {
 	const life = 8 * time.Second
 	shortSessions(t, nil)
 	m := newMinter(t, stack.ForwardauthKey(), refreshAfter, life)
-	tr := shortTraefik(t)
+	// The key inline too: Traefik rebuilds its middlewares on configuration
+	// events in its first seconds, and a rebuilt plugin has fetched no JWKS,
+	// which it cannot do while forwardauth is down (docs/contract.md).
+	tr := shortTraefik(t, "PublicKeys", m.publicPEM())
 	start := time.Now()
 	a := newClient(t, tr, m.mint(t, alice))
 	if s, _ := a.get(); s != http.StatusOK {
