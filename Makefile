@@ -4,8 +4,10 @@
 #   make deps   idempotent installs: Debian chromium + libnss3-tools (only if
 #               missing), npm packages for e2e/node, Traefik/Pebble binaries
 #   make test   deps, root go vet + go test, vendor check, e2e module tests
-#   make demo   deps, then start Traefik, forwardauth, the provider and the
+#   make demo   the npm packages and the Traefik/Pebble binaries (no browser),
+#               then start Traefik, forwardauth, the provider and the
 #               stand-in Plex on fixed ports (Ctrl-C stops everything)
+#   make release-check TAG=vX.Y.Z   what Traefik's plugin catalog checks
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -24,15 +26,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The end-to-end suite starts the whole stack once; 20 minutes is generous.
 E2E_TIMEOUT ?= 20m
 
-.PHONY: deps apt-deps go-tools test unit vendor-check e2e demo
+.PHONY: deps browser-deps node-deps go-tools test unit vendor-check e2e demo release-check
 
-deps: apt-deps $(NODE_STAMP) go-tools
+deps: browser-deps node-deps go-tools
 
-apt-deps:
+# Chromium and certutil are for the end-to-end tests' browser only; the demo does not need them.
+browser-deps:
 	@if ! command -v chromium >/dev/null || ! command -v certutil >/dev/null; then \
 		echo "installing chromium and libnss3-tools (apt)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libnss3-tools; \
 	fi
+
+node-deps: $(NODE_STAMP)
 
 $(NODE_STAMP): e2e/node/package.json e2e/node/package-lock.json
 	cd e2e/node && npm ci --cache "$(NPM_CACHE)" --prefer-offline --no-audit --no-fund
@@ -76,10 +81,17 @@ e2e:
 	cd e2e && go vet ./...
 	cd e2e && go test -count=1 -timeout $(E2E_TIMEOUT) ./...
 
-demo: deps
+demo: node-deps go-tools
 	cd e2e && go build -o "$(BIN)/plexgate-demo" ./cmd/demo
 	@# exec: Ctrl-C reaches the demo alone, which stops everything and exits 0
 	cd e2e && exec "$(BIN)/plexgate-demo"
+
+# make release-check TAG=v0.1.0: what Traefik's plugin catalog checks before it lists a
+# version (.traefik.yml, go.mod, vendor/, New with testData under Yaegi within the catalog's
+# 10 s limit, the tag's form). make test runs the same checks except the time limit and the tag.
+TAG ?=
+release-check:
+	cd e2e && go run ./cmd/releasecheck -tag "$(TAG)"
 
 # make bench: six routes through the real Traefik (no auth, plexgate plugin hit/miss/delegate,
 # forwardAuth → forwardauth, forwardAuth → null server, an empty Yaegi plugin); writes bench/RESULTS.md and

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"crypto/x509"
 	"io"
 	"net/http"
 	"strings"
@@ -34,40 +33,64 @@ func getIdentity(t *testing.T, client *http.Client, url string) (*http.Response,
 }
 
 // Scenario 4: *.plex.direct on 443 and 32400 reaches Plex's own
-// certificate (TLS passthrough); the Plex host on 32400 gets the ACME
-// certificate and reaches Plex.
-func TestPlexDirectIsPassedThroughAndPlexHostOn32400ReachesPlex(t *testing.T) {
+// certificate (TLS passthrough, switched on in the harness).
+func TestPlexDirectIsPassedThrough(t *testing.T) {
 	identity := `machineIdentifier="` + stack.Plex.Hash() + `"`
-	tests := []struct {
-		name     string
-		addr     string
-		host     string
-		client   *http.Client
-		wantCert func(*x509.Certificate) bool
-	}{
-		{"plex.direct on websecure", stack.WebsecureAddr(), stack.Plex.PlexDirectName(), plexDirectClient(stack.WebsecureAddr()),
-			func(c *x509.Certificate) bool { return c.Equal(stack.Plex.Certificate()) }},
-		{"plex.direct on plex entrypoint", stack.PlexEntrypointAddr(), stack.Plex.PlexDirectName(), plexDirectClient(stack.PlexEntrypointAddr()),
-			func(c *x509.Certificate) bool { return c.Equal(stack.Plex.Certificate()) }},
-		{"plex host on plex entrypoint", stack.PlexEntrypointAddr(), harness.PlexHost, stack.HTTPClient(),
-			func(c *x509.Certificate) bool {
-				return c.VerifyHostname(harness.PlexHost) == nil && !c.Equal(stack.Plex.Certificate())
-			}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for name, addr := range map[string]string{"websecure": stack.WebsecureAddr(), "plex entrypoint": stack.PlexEntrypointAddr()} {
+		t.Run(name, func(t *testing.T) {
 			seen := len(stack.Plex.Requests())
-			port := tt.addr[strings.LastIndex(tt.addr, ":"):]
-			resp, body := getIdentity(t, tt.client, "https://"+tt.host+port+"/identity")
+			port := addr[strings.LastIndex(addr, ":"):]
+			resp, body := getIdentity(t, plexDirectClient(addr), "https://"+stack.Plex.PlexDirectName()+port+"/identity")
 			if resp.StatusCode != http.StatusOK || !strings.Contains(body, identity) {
 				t.Fatalf("status %d body %.200q, want Plex's identity", resp.StatusCode, body)
 			}
-			if cert := resp.TLS.PeerCertificates[0]; !tt.wantCert(cert) {
-				t.Fatalf("served certificate %q issued by %q is not the expected one", cert.Subject.CommonName, cert.Issuer.CommonName)
+			if cert := resp.TLS.PeerCertificates[0]; !cert.Equal(stack.Plex.Certificate()) {
+				t.Fatalf("served certificate %q issued by %q is not Plex's own", cert.Subject.CommonName, cert.Issuer.CommonName)
 			}
 			reqs := stack.Plex.Requests()[seen:]
 			if len(reqs) != 1 || reqs[0].Path != "/identity" {
 				t.Fatalf("Plex saw %+v, want one /identity request", reqs)
+			}
+		})
+	}
+}
+
+// The Plex host on 32400 is the same gated door as on 443: the ACME
+// certificate, HTTP/1.1 only, the plugin in front of Plex.
+func TestPlexHostOn32400IsGated(t *testing.T) {
+	session := signIn(t, harness.Alice)
+	url := "https://" + harness.PlexHost + stack.PlexEntrypointAddr()[strings.LastIndex(stack.PlexEntrypointAddr(), ":"):] + "/identity"
+	client := stack.HTTPClient()
+	tests := []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"an app without a credential", http.Header{"Accept": {"application/json"}}, http.StatusUnauthorized},
+		{"a browser without a session", http.Header{"Accept": {"text/html"}}, http.StatusFound},
+		{"a session", withSession(session, http.Header{"Accept": {"application/json"}}), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := len(stack.Plex.Requests())
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+			req.Header = tt.header
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+			if cert := resp.TLS.PeerCertificates[0]; cert.VerifyHostname(harness.PlexHost) != nil || cert.Equal(stack.Plex.Certificate()) {
+				t.Fatalf("served certificate %q is not the ACME one", cert.Subject.CommonName)
+			}
+			if resp.ProtoMajor != 1 {
+				t.Fatalf("negotiated %s on 32400, want HTTP/1.1 only", resp.Proto)
+			}
+			if reached := plexSaw(seen, "/identity"); reached != (tt.want == http.StatusOK) {
+				t.Fatalf("reached Plex: %t", reached)
 			}
 		})
 	}

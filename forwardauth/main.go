@@ -92,11 +92,32 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 		}
 		return 1
 	}
+	plexHost, _ := env("PLEXGATE_PLEX_HOST")
+	warnings := cfg.Warnings(plexHost)
 	if c.check {
+		return report(stdout, warnings)
+	}
+	for _, w := range warnings {
+		log.Warn("configuration: this setting will fail at run time", "problem", w)
+	}
+	return serve(cfg, srv, log)
+}
+
+// report prints the result of -check: configuration OK, or each warning (a
+// setting that loads but fails at run time, such as a Plex host outside the
+// cookie domain). Warnings do not change the exit status, 0: some are
+// deliberate (an allowed domain used only as a logout destination).
+func report(stdout io.Writer, warnings []string) int {
+	if len(warnings) == 0 {
 		fmt.Fprintln(stdout, "configuration OK")
 		return 0
 	}
-	return serve(cfg, srv, log)
+	fmt.Fprintln(stdout, "forwardauth: warnings: these settings load, but fail at run time:")
+	for _, w := range warnings {
+		fmt.Fprintln(stdout, "  -", w)
+	}
+	fmt.Fprintf(stdout, "configuration loads, with %d warning(s): fix them, or the requests they name will fail\n", len(warnings))
+	return 0
 }
 
 func genkey(stdout, stderr io.Writer) int {
@@ -116,6 +137,9 @@ func build(c *command, env func(string) (string, bool)) (config.Config, *handler
 		return cfg, nil, nil, err
 	}
 	if err := cfg.Check(); err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := cfg.CheckFiles(); err != nil {
 		return cfg, nil, nil, err
 	}
 	log := newLogger(cfg.Log, os.Stderr)

@@ -91,3 +91,44 @@ func TestImportVouchCommand(t *testing.T) {
 		t.Fatalf("missing file: exit %d, want 1", code)
 	}
 }
+
+// -check warns, naming the fix, when the Plex host (PLEXGATE_PLEX_HOST)
+// would get 400 from /validate for want of a cookie domain, and does not
+// say configuration OK; with the cookie domain it does.
+func TestCheckWarnsWhenThePlexHostIsNotCovered(t *testing.T) {
+	cfg := "public_url: https://auth.example.com\noidc:\n  issuer: https://idp.example.com/oauth2/default\n  client_id: c\n  client_secret_file: " +
+		writeFile(t, "secret", "s3cret\n") + "\nsession:\n  signing_key_file: " + writeKey(t) + "\nauthz:\n  allow_all: true\n"
+	file := writeFile(t, "forwardauth.yml", cfg)
+	env := map[string]string{"PLEXGATE_PLEX_HOST": "plex.example.com"}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-check", "-config", file}, &stdout, &stderr, mapEnv(env))
+	out := stdout.String() + stderr.String()
+	if code != 0 || strings.Contains(out, "configuration OK") || !strings.Contains(out, "warnings") || !strings.Contains(out, `set it to "example.com"`) ||
+		!strings.Contains(out, "not on an allowed domain") {
+		t.Errorf("without cookie domain: exit %d, output %q; want 0 and warnings naming the 400 and session.cookie_domain example.com", code, out)
+	}
+	stdout.Reset()
+	env["PLEXGATE_SESSION_COOKIE_DOMAIN"] = "example.com"
+	if code := run([]string{"-check", "-config", file}, &stdout, &stderr, mapEnv(env)); code != 0 || !strings.Contains(stdout.String(), "configuration OK") {
+		t.Errorf("with cookie domain: exit %d, output %q; want configuration OK", code, stdout.String())
+	}
+}
+
+// The import's output passes forwardauth -check, in both Vouch layouts.
+func TestImportVouchOutputPassesCheck(t *testing.T) {
+	for _, fixture := range []string{"vouch/testdata/vouch-okta.yml", "vouch/testdata/vouch-guide-okta.yml"} {
+		t.Run(filepath.Base(fixture), func(t *testing.T) {
+			var imported, stderr bytes.Buffer
+			if code := run([]string{"-import-vouch", fixture}, &imported, &stderr, noEnv); code != 0 {
+				t.Fatalf("-import-vouch exit %d: %s", code, stderr.String())
+			}
+			path := writeFile(t, "imported.yml", imported.String())
+			var stdout bytes.Buffer
+			stderr.Reset()
+			args := []string{"-check", "-config", path, "-session.signing_key_file", writeKey(t)}
+			if code := run(args, &stdout, &stderr, noEnv); code != 0 || !strings.Contains(stdout.String(), "configuration OK") && !strings.Contains(stdout.String(), "configuration loads") {
+				t.Fatalf("-check exit %d: %s%s\n%s", code, stdout.String(), stderr.String(), imported.String())
+			}
+		})
+	}
+}

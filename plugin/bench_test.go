@@ -105,3 +105,39 @@ func BenchmarkDelegateMiss(b *testing.B) {
 	cfg.CacheTTL = "0" // every request asks forwardauth over loopback HTTP
 	benchServe(b, benchMiddleware(b, cfg), browserRequest(sessionCookie("opaque")), true)
 }
+
+// plexWebQuery is the query Plex Web puts on its API calls, the token last.
+const plexWebQuery = "X-Plex-Product=Plex%20Web&X-Plex-Version=4.145.1&X-Plex-Client-Identifier=k8w2x7m1q9z3v5b4n6c0d8f2&X-Plex-Platform=Chrome&X-Plex-Platform-Version=131.0&X-Plex-Device=Linux&X-Plex-Language=en&X-Plex-Token="
+
+// benchPlexToken is a Plex token as plex.tv issues them (20 characters).
+const benchPlexToken = "xZ7pQ2mK9sLw4RtYv1Bn"
+
+// plexHitBench measures a Plex-token hit: the browser request of the
+// cookie benchmarks with no Cookie, its token in the header or the query.
+func plexHitBench(b *testing.B, inQuery bool) {
+	fa := newCompanion(b)
+	fa.setAnswer(func(rw http.ResponseWriter, req *http.Request) {
+		rw.Header().Set("X-Forwarded-User", "owner")
+		rw.Header().Set("Cache-Control", "private, max-age=3600")
+	})
+	m := benchMiddleware(b, testConfig(fa.validateURL()))
+	req := browserRequest("")
+	delete(req.Header, "Cookie")
+	if inQuery {
+		req.URL.RawQuery = plexWebQuery + benchPlexToken
+	} else {
+		req.Header.Set("X-Plex-Token", benchPlexToken)
+	}
+	m.ServeHTTP(&nopWriter{h: http.Header{}}, req) // delegate once, then hits
+	if v, _ := fa.calls(); v != 1 {
+		b.Fatalf("validate calls %d, want 1", v)
+	}
+	benchServe(b, m, req, true)
+	if v, _ := fa.calls(); v != 1 {
+		b.Fatalf("validate calls %d: not every request was a hit", v)
+	}
+}
+
+func BenchmarkPlexTokenHitHeader(b *testing.B) { plexHitBench(b, false) }
+
+func BenchmarkPlexTokenHitQuery(b *testing.B) { plexHitBench(b, true) }

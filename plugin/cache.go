@@ -41,10 +41,10 @@ type headerValue struct {
 // Keys are strings of two kinds: a credential (a session token), and a
 // whole Cookie header line in which a cookie carried a valid credential
 // (see cacheAlias). The line key makes the common hit a single map lookup, with
-// no cookie parsing at all. Measured under Yaegi (about 600-byte tokens), a
-// lookup keyed by the raw string cost 0.19 µs/op, one keyed by two
-// hash/maphash sums 1.4 µs/op and one keyed by SHA-256 2.7 µs/op, against a
-// 2 µs budget for a whole hit. Go's map hash is seeded per process, so keys
+// no cookie parsing at all. Under Yaegi a lookup keyed by the raw string is
+// much cheaper than one keyed by hash/maphash sums or a SHA-256 of it, which
+// would cost more than the rest of the hit (BenchmarkInterpretedHit in
+// e2e/interp measures the hit). Go's map hash is seeded per process, so keys
 // chosen by clients cannot flood a bucket; the memory cost is bounded by
 // CacheMaxEntries × maxLineKeyBytes.
 //

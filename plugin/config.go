@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,16 @@ type Config struct {
 	// JWKSURL. Default "1m", at least "1s".
 	JWKSMinRefreshInterval string `json:"jwksMinRefreshInterval,omitempty"`
 
+	// PlexTokenPaths are the Plex paths that hand out tokens (Plex's
+	// /myplex/ and /security/token; CVE-2025-69414 turned a transient token
+	// into the owner's permanent one there). A request there that a Plex
+	// token decides is always asked of forwardauth (which allows only the
+	// owner's token there) and its answer never cached. A path matches
+	// wherever it appears in the request path, in any case. Keep the list
+	// equal to forwardauth's plex.token_paths. Default "/myplex/",
+	// "/security/token".
+	PlexTokenPaths []string `json:"plexTokenPaths,omitempty"`
+
 	// LogLevel is the least level logged to stderr: "debug" (also every
 	// denial and failed local verification), "info", "warn" or "error".
 	// Default "info".
@@ -120,6 +131,7 @@ func CreateConfig() *Config {
 		AuthRequestHeaders:     []string{"Accept", "X-Requested-With"},
 		Timeout:                "5s",
 		JWKSMinRefreshInterval: "1m",
+		PlexTokenPaths:         []string{"/myplex/", "/security/token"},
 		LogLevel:               "info",
 	}
 }
@@ -144,6 +156,7 @@ type settings struct {
 	timeout         time.Duration
 	jwksInterval    time.Duration
 	logLevel        slog.Level
+	tokenPaths      *regexp.Regexp // nil: none
 }
 
 // parse validates c and reports every problem at once. It reads
@@ -162,6 +175,7 @@ func (c *Config) parse() (*settings, error) {
 		timeout:      p.duration("Timeout", c.Timeout, time.Millisecond, 0),
 		jwksInterval: p.duration("JWKSMinRefreshInterval", c.JWKSMinRefreshInterval, time.Second, 0),
 		logLevel:     p.logLevel(c.LogLevel),
+		tokenPaths:   p.tokenPaths(c.PlexTokenPaths),
 	}
 	s.responseHeaders = p.headerNames("AuthResponseHeaders", c.AuthResponseHeaders)
 	for _, name := range s.responseHeaders {
@@ -250,6 +264,28 @@ func (p *problems) duration(key, raw string, least, most time.Duration) time.Dur
 		p.add(fmt.Sprintf("%s must be at most %s, got %q", key, most, raw))
 	}
 	return d
+}
+
+// tokenPaths compiles PlexTokenPaths into one case-insensitive regexp
+// that finds any of them anywhere in a path ("/myplex/" as "/myplex" then
+// "/" or the end), so that "/a/../MyPlex/account" and "//myplex" match.
+func (p *problems) tokenPaths(paths []string) *regexp.Regexp {
+	var alts []string
+	for _, raw := range paths {
+		tp := strings.TrimSpace(raw)
+		if tp == "" {
+			continue
+		}
+		if !strings.HasPrefix(tp, "/") || strings.ContainsAny(tp, " ?#%") || strings.Trim(tp, "/") == "" {
+			p.add(fmt.Sprintf("PlexTokenPaths: %q must be a path below / without query, escapes or spaces", raw))
+			continue
+		}
+		alts = append(alts, regexp.QuoteMeta(strings.TrimRight(tp, "/"))+"(/|$)")
+	}
+	if len(alts) == 0 {
+		return nil
+	}
+	return regexp.MustCompile("(?i)" + strings.Join(alts, "|"))
 }
 
 func (p *problems) logLevel(raw string) slog.Level {

@@ -61,6 +61,12 @@ func newClient(timeout time.Duration) *http.Client {
 // request Traefik received (method, TLS state, Host, URI, peer address);
 // whatever X-Forwarded-* the client sent is never passed on.
 func (d *delegator) ask(req *http.Request) (*http.Response, error) {
+	return d.askWith(req, "", false)
+}
+
+// askWith is ask, plus X-Plex-Token set to plexTok when it is not empty, and
+// for a CORS preflight its Origin and Access-Control-Request-Method.
+func (d *delegator) askWith(req *http.Request, plexTok string, preflight bool) (*http.Response, error) {
 	out, err := http.NewRequestWithContext(req.Context(), http.MethodGet, d.url, nil)
 	if err != nil {
 		return nil, err
@@ -75,6 +81,13 @@ func (d *delegator) ask(req *http.Request) (*http.Response, error) {
 	copyValues(h, req.Header, "Authorization")
 	for _, name := range d.requestHeaders {
 		copyValues(h, req.Header, name)
+	}
+	if plexTok != "" {
+		h[plexTokenName] = []string{plexTok}
+	}
+	if preflight {
+		copyValues(h, req.Header, "Origin")
+		copyValues(h, req.Header, "Access-Control-Request-Method")
 	}
 	return d.client.Do(out)
 }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -104,4 +105,140 @@ func bearerToken(req *http.Request) string {
 		return ""
 	}
 	return strings.TrimSpace(auth[7:])
+}
+
+// plexTokenName is the header and query parameter in which Plex clients
+// send their Plex token.
+const plexTokenName = "X-Plex-Token"
+
+// maxPlexNesting bounds how many levels of query values holding URLs (the
+// "url" of /photo/:/transcode, itself a URL with a query) plexToken looks
+// into. A value nested deeper that mentions a token refuses the request.
+const maxPlexNesting = 3
+
+// plexFind collects the Plex tokens of one request.
+type plexFind struct {
+	token    string
+	found    bool
+	conflict bool
+}
+
+// plexAdd records one occurrence; an occurrence unlike the first (an empty
+// one included) is a conflict.
+func plexAdd(p *plexFind, v string) {
+	if !p.found {
+		p.token, p.found = v, true
+		return
+	}
+	if v != p.token {
+		p.conflict = true
+	}
+}
+
+// plexToken returns the Plex token of req: every X-Plex-Token header under
+// any of names (its spellings, see spellings), every X-Plex-Token query
+// parameter (name in any case, "_" or "-"), and every one inside a query
+// value that holds a URL or a query, up to maxPlexNesting levels deep. ok is
+// false when the occurrences are not all the same token, or when one cannot
+// be read for sure (a query Go cannot parse, or nested too deep, that
+// mentions a token): Plex might read a token the gate did not check. A
+// request without a token, or with only empty ones, gives "", true.
+func plexToken(req *http.Request, names []string) (token string, ok bool) {
+	p := &plexFind{}
+	for _, name := range names {
+		for _, v := range req.Header[name] {
+			plexAdd(p, v)
+		}
+	}
+	plexScanQuery(p, req.URL.RawQuery, 0)
+	if p.conflict {
+		return "", false
+	}
+	return p.token, true
+}
+
+// plexScanQuery adds the tokens of a raw query string to p.
+func plexScanQuery(p *plexFind, raw string, depth int) {
+	if raw == "" || !strings.ContainsAny(raw, "=%") {
+		return
+	}
+	values, err := url.ParseQuery(raw)
+	if err != nil && mayHideToken(raw) {
+		p.conflict = true // Go skipped a part that Plex may read
+		return
+	}
+	for key, vs := range values {
+		isToken := normalizeHeader(key) == "x-plex-token"
+		for _, v := range vs {
+			if isToken {
+				plexAdd(p, v)
+			} else if strings.ContainsAny(v, "=%") {
+				plexScanNested(p, v, depth)
+			}
+		}
+	}
+}
+
+// plexScanNested looks for tokens in a query value that may be a URL with
+// a query, or a query itself.
+func plexScanNested(p *plexFind, v string, depth int) {
+	if depth+1 >= maxPlexNesting {
+		if mayHideToken(v) {
+			p.conflict = true
+		}
+		return
+	}
+	if i := strings.IndexByte(v, '#'); i >= 0 {
+		if mayHideToken(v[i:]) {
+			p.conflict = true // Plex may not treat it as a fragment
+			return
+		}
+		v = v[:i]
+	}
+	if i := strings.IndexByte(v, '?'); i >= 0 {
+		v = v[i+1:]
+	}
+	plexScanQuery(p, v, depth+1)
+}
+
+// mayHideToken reports whether s may hold a token parameter: it contains
+// "token" in any case, or a percent sign (which can encode any letter of it).
+func mayHideToken(s string) bool {
+	return strings.IndexByte(s, '%') >= 0 || strings.Contains(strings.ToLower(s), "token")
+}
+
+// quickQueryToken is the Plex-token hit path's reading of a request with
+// a query: the one X-Plex-Token query parameter, written plainly, of a
+// request with no X-Plex-Token header under any spelling and no Cookie or
+// Authorization header (a session decides first). It returns "" whenever
+// the request needs plexToken's full reading: a token value with "%" or
+// "+", a "%25" (a second level of encoding), ";" or "#", an invalid escape.
+// A token it returns is the one plexToken returns (FuzzPlexToken holds them
+// together): with no "%25", one decoding of the query shows every nested
+// level, and "token" appears in it once, as the parameter read here.
+func quickQueryToken(header http.Header, rawQuery string, others []string) string {
+	i := strings.Index(rawQuery, plexTokenName+"=")
+	if i < 0 || i > 0 && rawQuery[i-1] != '&' || header[plexTokenName] != nil || header["Cookie"] != nil ||
+		header["Authorization"] != nil || header[others[0]] != nil || header[others[1]] != nil || header[others[2]] != nil ||
+		strings.ContainsAny(rawQuery, ";#") || strings.Contains(rawQuery, "%25") {
+		return ""
+	}
+	v := rawQuery[i+len(plexTokenName)+1:]
+	if j := strings.IndexByte(v, '&'); j >= 0 {
+		v = v[:j]
+	}
+	if v == "" || strings.ContainsAny(v, "%+") {
+		return ""
+	}
+	if strings.IndexByte(rawQuery, '%') >= 0 {
+		d, err := url.QueryUnescape(rawQuery)
+		if err != nil {
+			return ""
+		}
+		rawQuery = d
+	}
+	if strings.Count(strings.ToLower(rawQuery), "token") != 1 {
+		return ""
+	}
+	return v
 }

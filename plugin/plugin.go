@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -16,6 +17,12 @@ type Middleware struct {
 	next       http.Handler
 	cookieName string
 	identity   *identityHeaders
+	// plexNames are the spellings of X-Plex-Token a request can carry, the
+	// canonical one first; plexOthers the rest of them.
+	plexNames  []string
+	plexOthers []string
+	// tokenPaths finds PlexTokenPaths in a request path; nil: none.
+	tokenPaths *regexp.Regexp
 	cache      *cache
 	verifier   *verifier // nil: no local key, always delegate
 	delegator  *delegator
@@ -62,11 +69,14 @@ func newMiddleware(next http.Handler, config *Config, name string, opts options)
 		next:       next,
 		cookieName: s.cookieName,
 		identity:   newIdentityHeaders(s.responseHeaders),
+		plexNames:  spellings(plexTokenName),
+		tokenPaths: s.tokenPaths,
 		cache:      newCache(s.cacheMax, s.cacheTTL),
 		delegator:  &delegator{url: s.validateURL, client: client, requestHeaders: s.requestHeaders},
 		now:        opts.now,
 		log:        opts.log,
 	}
+	m.plexOthers = m.plexNames[1:]
 	m.verifier = newVerifier(s, client, opts)
 	return m, nil
 }
@@ -128,18 +138,23 @@ func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	serveMiss(m, rw, req)
+	serveNoLineHit(m, rw, req)
 }
 
 // The request path past the hit is written as plain functions rather than
-// methods: under Yaegi v0.16.1 a method call costs about 27 allocations and
-// 2 µs, a function call about 6 allocations and 0.4 µs (measured).
+// methods: under Yaegi v0.16.1 an interpreted method call allocates several
+// times what a function call does (BenchmarkInterpretedHit and
+// BenchmarkInterpretedLocalVerifyMissHS256 in e2e/interp; bench/README.md).
 
 // serveMiss tries every credential the request carries against the cache,
 // then verifies them locally, then delegates.
 func serveMiss(m *Middleware, rw http.ResponseWriter, req *http.Request) {
 	creds, cookies := credentials(req, m.cookieName)
 	now := m.now().UnixNano()
+	if len(creds) == 0 {
+		servePlex(m, rw, req, now) // a session, when there is one, decides
+		return
+	}
 	for i, tok := range creds {
 		if id := cacheGet(m.cache, tok, now); id != nil {
 			allowCached(m, rw, req, id, i < cookies, now)

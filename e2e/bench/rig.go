@@ -124,8 +124,7 @@ func (r *rig) startTraefik(ctx context.Context, paths harness.Paths, runDir stri
 	if err := writeFloorPlugin(filepath.Join(runDir, "traefik")); err != nil {
 		return err
 	}
-	pingURL := "http://127.0.0.1:" + strconv.Itoa(ping) + "/ping"
-	r.traefik, err = harness.StartTraefikStatic(ctx, paths, runDir, "traefik", StaticConfig(site), pingURL)
+	r.traefik, err = harness.StartTraefik(ctx, paths, harness.TraefikSpec{Name: "traefik", RunDir: runDir, Static: StaticConfig(site)})
 	r.addr = "127.0.0.1:" + strconv.Itoa(entry)
 	if err == nil && pprof != 0 {
 		r.pprof = "http://127.0.0.1:" + strconv.Itoa(pprof) + "/debug/pprof/"

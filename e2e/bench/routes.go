@@ -52,30 +52,28 @@ type Site struct {
 }
 
 // StaticConfig is Traefik's static configuration: one entrypoint for the
-// load, one for /ping, no access log, the plugin from plugins-local and the
-// file provider reading DynamicFile. JSON is YAML, so Traefik reads it as
-// traefik.yml.
-func StaticConfig(s Site) []byte {
-	cfg := map[string]any{
-		"global": map[string]any{"checkNewVersion": false, "sendAnonymousUsage": false},
-		"log":    map[string]any{"level": "ERROR"},
-		"entryPoints": map[string]any{
-			"bench": map[string]any{"address": "127.0.0.1:" + strconv.Itoa(s.EntryPort)},
-			"ping":  map[string]any{"address": "127.0.0.1:" + strconv.Itoa(s.PingPort)},
-		},
-		"ping":      map[string]any{"entryPoint": "ping"},
-		"providers": map[string]any{"file": map[string]any{"filename": s.DynamicFile}},
-		"experimental": map[string]any{"localPlugins": map[string]any{
-			"plexgate":   map[string]any{"moduleName": "github.com/plexgate/plexgate"},
-			"benchfloor": map[string]any{"moduleName": floorModule},
+// load, one for /ping, no access log, the plugin and the empty one from
+// plugins-local and the file provider reading DynamicFile.
+func StaticConfig(s Site) *harness.Static {
+	addr := func(port int) *harness.EntryPoint {
+		return &harness.EntryPoint{Address: "127.0.0.1:" + strconv.Itoa(port)}
+	}
+	cfg := &harness.Static{
+		Global:      &harness.Global{},
+		Log:         &harness.Log{Level: "ERROR"},
+		EntryPoints: map[string]*harness.EntryPoint{"bench": addr(s.EntryPort), "ping": addr(s.PingPort)},
+		Ping:        &harness.Ping{EntryPoint: "ping"},
+		Providers:   &harness.Providers{File: &harness.File{Filename: s.DynamicFile}},
+		Experimental: &harness.Experimental{LocalPlugins: map[string]harness.LocalPlugin{
+			"plexgate":   {ModuleName: "github.com/plexgate/plexgate"},
+			"benchfloor": {ModuleName: floorModule},
 		}},
 	}
 	if s.PprofPort != 0 {
-		cfg["api"] = map[string]any{"debug": true, "insecure": true}
-		cfg["entryPoints"].(map[string]any)["traefik"] = map[string]any{"address": "127.0.0.1:" + strconv.Itoa(s.PprofPort)}
+		cfg.API = &harness.API{Debug: true, Insecure: true}
+		cfg.EntryPoints["traefik"] = addr(s.PprofPort)
 	}
-	out, _ := json.MarshalIndent(cfg, "", "  ") // plain maps: cannot fail
-	return out
+	return cfg
 }
 
 // identityHeaders are the headers forwardauth sets and the plugin passes on.

@@ -18,6 +18,8 @@ type composeFile struct {
 // and environment accept both of Compose's forms (mapping or "KEY=value" list).
 type composeService struct {
 	Command     []string    `yaml:"command"`
+	WorkingDir  string      `yaml:"working_dir"`
+	Volumes     []string    `yaml:"volumes"`
 	Ports       []string    `yaml:"ports"`
 	Environment composeDict `yaml:"environment"`
 	Labels      composeDict `yaml:"labels"`
@@ -219,5 +221,65 @@ func TestComposeInterpolationFollowsTheComposeSpecification(t *testing.T) {
 				t.Errorf("interpolate(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// Let's Encrypt refuses example.com addresses: the compose file must make
+// the user give one instead of falling back to a placeholder.
+func TestComposeRequiresTheACMEEmail(t *testing.T) {
+	raw, err := os.ReadFile(repoPath("examples/docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose composeFile
+	if err := yaml.Unmarshal(raw, &compose); err != nil {
+		t.Fatal(err)
+	}
+	env := composeEnv(nil)
+	delete(env, "PLEXGATE_ACME_EMAIL")
+	var failed error
+	for _, arg := range compose.Services["traefik"].Command {
+		if _, err := interpolate(arg, env); err != nil {
+			failed = err
+		}
+	}
+	if failed == nil || !strings.Contains(failed.Error(), "PLEXGATE_ACME_EMAIL") {
+		t.Errorf("compose without PLEXGATE_ACME_EMAIL: error = %v, want one naming PLEXGATE_ACME_EMAIL", failed)
+	}
+	if strings.Contains(string(raw), "acme.email=admin@example.com") {
+		t.Error("examples/docker-compose.yml still sets the ACME e-mail to admin@example.com")
+	}
+}
+
+// The local-plugin loader reads ./plugins-local/src/<module>/ relative to
+// Traefik's working directory: the compose file must mount exactly the
+// files the loader needs there, from paths that exist in this repository.
+func TestComposeMountsThePluginWhereTraefikLooksForIt(t *testing.T) {
+	svc := loadCompose(t, composeEnv(nil)).Services["traefik"]
+	if svc.WorkingDir != "/" {
+		t.Errorf("traefik working_dir = %q, want /", svc.WorkingDir)
+	}
+	mounts := map[string]string{}
+	for _, v := range svc.Volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) >= 2 {
+			mounts[parts[1]] = parts[0]
+		}
+	}
+	base := "/plugins-local/src/" + pluginModule + "/"
+	for _, name := range []string{".traefik.yml", "go.mod", "plugin"} {
+		src, ok := mounts[base+name]
+		if !ok {
+			t.Errorf("traefik does not mount %s", base+name)
+			continue
+		}
+		if _, err := os.Stat(repoPath(strings.TrimPrefix(src, "../"))); err != nil || !strings.HasPrefix(src, "../") {
+			t.Errorf("mount %s → %s: the source is not a path of this repository (%v)", src, base+name, err)
+		}
+	}
+	for target, src := range mounts {
+		if src == ".." || src == "../" {
+			t.Errorf("traefik mounts the whole checkout at %s (it would see ./secrets)", target)
+		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package config checks the Traefik configuration that plexgate ships to
-// users: static/traefik.yml and static/traefik.local.yml, the templated
+// users: static/traefik.yml and static/traefik.catalog.yml, the templated
 // dynamic/ files, and examples/docker-compose.yml with its docker labels.
 //
 // The checks use Traefik's own decoders (the file provider's templating and

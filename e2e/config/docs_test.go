@@ -32,22 +32,14 @@ func templateVariables(t *testing.T) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// readmeSection returns the README's <!-- section:NAME --> block.
-func readmeSection(t *testing.T, name string) string {
+// readDoc returns a file of the repository as a string.
+func readDoc(t *testing.T, name string) string {
 	t.Helper()
-	raw, err := os.ReadFile(repoPath("README.md"))
+	raw, err := os.ReadFile(repoPath(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(raw), "<!-- section:"+name)
-	if !ok {
-		t.Fatalf("README.md has no section %q", name)
-	}
-	body, _, ok := strings.Cut(rest, "<!-- /section:"+name+" -->")
-	if !ok {
-		t.Fatalf("README.md section %q is not closed", name)
-	}
-	return body
+	return string(raw)
 }
 
 func TestEveryTemplateVariableIsDocumented(t *testing.T) {
@@ -55,7 +47,7 @@ func TestEveryTemplateVariableIsDocumented(t *testing.T) {
 	if len(names) == 0 {
 		t.Fatal("dynamic/ reads no environment variables; the regexp or the files changed")
 	}
-	readme := readmeSection(t, "traefik")
+	reference := readDoc(t, "docs/configuration.md")
 	compose, err := os.ReadFile(repoPath("examples/docker-compose.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,8 +58,8 @@ func TestEveryTemplateVariableIsDocumented(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			if !strings.Contains(readme, "`"+name+"`") {
-				t.Errorf("README section traefik does not document `%s`", name)
+			if !strings.Contains(reference, "`"+name+"`") {
+				t.Errorf("docs/configuration.md does not document `%s`", name)
 			}
 			if !strings.Contains(string(compose), name) {
 				t.Errorf("examples/docker-compose.yml does not mention %s", name)

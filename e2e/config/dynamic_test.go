@@ -95,7 +95,8 @@ func TestDynamicFilesRenderWithVariablesUnsetOrSet(t *testing.T) {
 		{name: "unset: defaults", env: nil, want: []expectation{
 			{"plex router rule", routerRule("plex"), "Host(`plex.example.com`)"},
 			{"auth router rule", routerRule("plexgate-auth"), "Host(`auth.example.com`) && !PathPrefix(`/metrics`)"},
-			{"plex :32400 TCP rule", tcpRouterRule("plex-32400"), "HostSNI(`plex.example.com`)"},
+			{"plex :32400 router rule", routerRule("plex-32400"), "Host(`plex.example.com`)"},
+			{"no TCP router: plex.direct passthrough off", func(c *dynamic.Configuration) any { return len(c.TCP.Routers) }, 0},
 			{"plugin ValidateURL", pluginOption("ValidateURL"), "http://forwardauth:4181/validate"},
 			{"plugin JWKSURL", pluginOption("JWKSURL"), "http://forwardauth:4181/.well-known/jwks.json"},
 			{"plugin Issuer", pluginOption("Issuer"), "https://auth.example.com"},
@@ -104,15 +105,13 @@ func TestDynamicFilesRenderWithVariablesUnsetOrSet(t *testing.T) {
 			{"plex service", serviceURL("plex"), "http://plex:32400"},
 			{"forwardauth service", serviceURL("forwardauth"), "http://forwardauth:4181"},
 			{"forwardAuth address", func(c *dynamic.Configuration) any { return forwardAuth(c).Address }, "http://forwardauth:4181/validate"},
-			{"plex-tls address", tcpServiceAddress("plex-tls"), "plex:32400"},
-			{"plex-tcp address", tcpServiceAddress("plex-tcp"), "plex:32400"},
 		}},
 		{name: "set", env: map[string]string{
 			"PLEXGATE_PLEX_HOST":           "media.home.test",
 			"PLEXGATE_AUTH_HOST":           "login.home.test",
 			"PLEXGATE_PLEX_URL":            "http://127.0.0.1:41000",
-			"PLEXGATE_PLEX_ADDRESS":        "127.0.0.1:41000",
 			"PLEXGATE_PLEX_TLS_ADDRESS":    "127.0.0.1:41001",
+			"PLEXGATE_PLEX_DIRECT":         "true",
 			"PLEXGATE_FORWARDAUTH_URL":     "http://127.0.0.1:41002",
 			"PLEXGATE_PUBLIC_URL":          "https://login.home.test:8443",
 			"PLEXGATE_SESSION_AUDIENCE":    "media",
@@ -120,7 +119,8 @@ func TestDynamicFilesRenderWithVariablesUnsetOrSet(t *testing.T) {
 		}, want: []expectation{
 			{"plex router rule", routerRule("plex"), "Host(`media.home.test`)"},
 			{"auth router rule", routerRule("plexgate-auth"), "Host(`login.home.test`) && !PathPrefix(`/metrics`)"},
-			{"plex :32400 TCP rule", tcpRouterRule("plex-32400"), "HostSNI(`media.home.test`)"},
+			{"plex :32400 router rule", routerRule("plex-32400"), "Host(`media.home.test`)"},
+			{"plex.direct on 443", tcpRouterRule("plex-direct-websecure"), "HostSNIRegexp(`^.+\\.plex\\.direct$`)"},
 			{"plugin ValidateURL", pluginOption("ValidateURL"), "http://127.0.0.1:41002/validate"},
 			{"plugin JWKSURL", pluginOption("JWKSURL"), "http://127.0.0.1:41002/.well-known/jwks.json"},
 			{"plugin Issuer follows the public URL", pluginOption("Issuer"), "https://login.home.test:8443"},
@@ -130,7 +130,6 @@ func TestDynamicFilesRenderWithVariablesUnsetOrSet(t *testing.T) {
 			{"forwardauth service", serviceURL("forwardauth"), "http://127.0.0.1:41002"},
 			{"forwardAuth cookie", func(c *dynamic.Configuration) any { return forwardAuth(c).AddAuthCookiesToResponse }, []string{"media_session"}},
 			{"plex-tls address", tcpServiceAddress("plex-tls"), "127.0.0.1:41001"},
-			{"plex-tcp address", tcpServiceAddress("plex-tcp"), "127.0.0.1:41000"},
 		}},
 		{name: "auth host only: issuer derived from it", env: map[string]string{"PLEXGATE_AUTH_HOST": "login.home.test"}, want: []expectation{
 			{"plugin Issuer", pluginOption("Issuer"), "https://login.home.test"},
@@ -149,32 +148,74 @@ func TestDynamicFilesRenderWithVariablesUnsetOrSet(t *testing.T) {
 }
 
 func TestDynamicRoutersUseTheExpectedEntrypointsAndTLS(t *testing.T) {
-	conf := mustLoadDynamic(t, nil)
-	checkAll(t, conf, []expectation{
+	checkAll(t, mustLoadDynamic(t, nil), []expectation{
 		{"plex router entrypoints", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex"].EntryPoints }, []string{"websecure"}},
 		{"plex router middlewares", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex"].Middlewares }, []string{"plexgate-headers", "plexgate"}},
 		{"plex router resolver", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex"].TLS.CertResolver }, "letsencrypt"},
+		{"plex-32400 entrypoints", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex-32400"].EntryPoints }, []string{"plex"}},
+		{"plex-32400 middlewares", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex-32400"].Middlewares }, []string{"plexgate-headers", "plexgate"}},
+		{"plex-32400 resolver", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex-32400"].TLS.CertResolver }, "letsencrypt"},
+		{"plex-32400 offers HTTP/1.1 only", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex-32400"].TLS.Options }, "plex-http1@file"},
+		{"plex-32400 same service", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plex-32400"].Service }, "plex"},
 		{"auth router resolver", func(c *dynamic.Configuration) any { return c.HTTP.Routers["plexgate-auth"].TLS.CertResolver }, "letsencrypt"},
-		{"plex.direct on 443", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-websecure"].EntryPoints }, []string{"websecure"}},
-		{"plex.direct on 32400", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-plex"].EntryPoints }, []string{"plex"}},
-		{"plex.direct passthrough on 443", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-websecure"].TLS.Passthrough }, true},
-		{"plex.direct passthrough on 32400", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-plex"].TLS.Passthrough }, true},
-		{"plex :32400 entrypoints", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-32400"].EntryPoints }, []string{"plex"}},
-		{"plex :32400 terminates TLS with ACME", func(c *dynamic.Configuration) any {
-			tls := c.TCP.Routers["plex-32400"].TLS
-			return fmt.Sprint(tls.Passthrough, " ", tls.CertResolver)
-		}, "false letsencrypt"},
-		{"plex :32400 offers HTTP/1.1 only", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-32400"].TLS.Options }, "plex-http1@file"},
 		{"forwardAuth never trusts client X-Forwarded-*", func(c *dynamic.Configuration) any { return forwardAuth(c).TrustForwardHeader }, false},
 		{"forwardAuth identity headers", func(c *dynamic.Configuration) any { return forwardAuth(c).AuthResponseHeaders },
 			[]string{"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups"}},
 	})
+	checkAll(t, mustLoadDynamic(t, map[string]string{"PLEXGATE_PLEX_DIRECT": "true"}), []expectation{
+		{"plex.direct on 443", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-websecure"].EntryPoints }, []string{"websecure"}},
+		{"plex.direct on 32400", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-plex"].EntryPoints }, []string{"plex"}},
+		{"plex.direct passthrough on 443", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-websecure"].TLS.Passthrough }, true},
+		{"plex.direct passthrough on 32400", func(c *dynamic.Configuration) any { return c.TCP.Routers["plex-direct-plex"].TLS.Passthrough }, true},
+	})
+}
+
+// Every door to the Plex host is gated: each HTTP router whose rule names
+// the Plex host runs the plexgate plugin, and no TCP router (which no
+// middleware can gate) names it, whatever the switch says.
+func TestEveryDoorToThePlexHostIsGated(t *testing.T) {
+	for _, direct := range []string{"", "true"} {
+		conf := mustLoadDynamic(t, map[string]string{"PLEXGATE_PLEX_DIRECT": direct})
+		doors := 0
+		for name, r := range conf.HTTP.Routers {
+			if !strings.Contains(r.Rule, "plex.example.com") {
+				continue
+			}
+			doors++
+			if !slices.Contains(r.Middlewares, "plexgate") {
+				t.Errorf("HTTP router %s reaches the Plex host without the plexgate middleware: %v", name, r.Middlewares)
+			}
+		}
+		if doors != 2 {
+			t.Errorf("PLEXGATE_PLEX_DIRECT=%q: %d HTTP routers for the Plex host, want 2 (443 and 32400)", direct, doors)
+		}
+		for name, r := range conf.TCP.Routers {
+			if strings.Contains(r.Rule, "plex.example.com") || !strings.Contains(r.Rule, "plex\\.direct") {
+				t.Errorf("TCP router %s: rule %q; only *.plex.direct may bypass the gate", name, r.Rule)
+			}
+		}
+	}
+}
+
+func TestPlexDirectPassthroughIsOffUnlessSwitchedOn(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		on    bool
+	}{{"", false}, {"false", false}, {"no", false}, {"1", false}, {"yes", false}, {"true", true}, {"TRUE", true}, {"True", true}} {
+		t.Run(tc.value, func(t *testing.T) {
+			conf := mustLoadDynamic(t, map[string]string{"PLEXGATE_PLEX_DIRECT": tc.value})
+			on := len(conf.TCP.Routers) == 2 && len(conf.TCP.Services) == 1
+			if on != tc.on || !on && (len(conf.TCP.Routers) != 0 || len(conf.TCP.Services) != 0) {
+				t.Fatalf("PLEXGATE_PLEX_DIRECT=%q: TCP routers %d services %d, want passthrough on=%t", tc.value, len(conf.TCP.Routers), len(conf.TCP.Services), tc.on)
+			}
+		})
+	}
 }
 
 // The rules must compile with Traefik v3's own matchers: a v2-style rule or
 // a bad regexp would only show up as an error in Traefik's log.
 func TestDynamicRulesParseWithTraefikMatchers(t *testing.T) {
-	conf := mustLoadDynamic(t, nil)
+	conf := mustLoadDynamic(t, map[string]string{"PLEXGATE_PLEX_DIRECT": "true"})
 	parser, err := httpmuxer.NewSyntaxParser()
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +238,7 @@ func TestDynamicRulesParseWithTraefikMatchers(t *testing.T) {
 }
 
 func TestPlexDirectRuleMatchesOnlyPlexDirectNames(t *testing.T) {
-	conf := mustLoadDynamic(t, nil)
+	conf := mustLoadDynamic(t, map[string]string{"PLEXGATE_PLEX_DIRECT": "true"})
 	rule := conf.TCP.Routers["plex-direct-websecure"].Rule
 	tests := []struct {
 		sni  string

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +21,8 @@ func composeEnv(env map[string]string) map[string]string {
 	out := map[string]string{
 		"PLEXGATE_OIDC_ISSUER":    "https://dev-123456.okta.com/oauth2/default",
 		"PLEXGATE_OIDC_CLIENT_ID": "0oa1234567890abcdef",
+		// The static file's placeholder site value, so that the two compare equal.
+		"PLEXGATE_ACME_EMAIL": "admin@example.com",
 	}
 	maps.Copy(out, env)
 	return out
@@ -221,14 +225,14 @@ func TestComposeLabelsDescribeTheSameRoutingAsDynamicFiles(t *testing.T) {
 		{name: "issuer set", env: map[string]string{
 			"PLEXGATE_SESSION_ISSUER": "https://issuer.home.test",
 		}},
+		{name: "plex.direct passthrough on", env: map[string]string{
+			"PLEXGATE_PLEX_DIRECT": "true", "PLEXGATE_PLEX_TLS_ADDRESS": "pms:32443",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fileConf := mustLoadDynamic(t, tt.env)
-			labelConf, err := labelConfiguration(loadCompose(t, composeEnv(tt.env)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			labelConf := composeRouting(t, tt.env)
 			normalizePlugins(fileConf)
 			normalizePlugins(labelConf)
 			for _, d := range diffRouting(t, fileConf, labelConf) {
@@ -236,4 +240,47 @@ func TestComposeLabelsDescribeTheSameRoutingAsDynamicFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// composeDynamicDir is where the compose file's Traefik reads dynamic files.
+const composeDynamicDir = "/etc/traefik/dynamic/"
+
+// composeRouting is everything the compose setup routes: the docker labels,
+// plus what Traefik's file provider reads from the dynamic files mounted
+// into the traefik service, rendered with that service's environment.
+func composeRouting(t *testing.T, env map[string]string) *dynamic.Configuration {
+	t.Helper()
+	compose := loadCompose(t, composeEnv(env))
+	conf, err := labelConfiguration(compose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	traefik := compose.Services["traefik"]
+	if !slices.Contains(traefik.Command, "--providers.file.directory="+strings.TrimSuffix(composeDynamicDir, "/")) {
+		t.Fatalf("traefik's file provider does not read %s: %v", composeDynamicDir, traefik.Command)
+	}
+	dir := t.TempDir()
+	for _, v := range traefik.Volumes {
+		src, target, _ := strings.Cut(strings.TrimSuffix(v, ":ro"), ":")
+		name, ok := strings.CutPrefix(target, composeDynamicDir)
+		if !ok {
+			continue
+		}
+		raw, err := os.ReadFile(repoPath(strings.TrimPrefix(src, "../")))
+		if err != nil {
+			t.Fatalf("mount %s: %v", v, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setVariables(t, traefik.Environment)
+	files, err := loadDynamic(dir)
+	if err != nil {
+		t.Fatalf("the compose file provider's files: %v", err)
+	}
+	if err := mergeRouting(conf, files, "the file provider"); err != nil {
+		t.Fatal(err)
+	}
+	return conf
 }

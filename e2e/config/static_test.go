@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -35,27 +36,34 @@ func fieldMode(names map[string]string, field string) string {
 	return ""
 }
 
+// static/traefik.yml, the default, loads the plugin from plugins-local so
+// that it works without a release; static/traefik.catalog.yml is the same
+// setup with the catalog declaration, for a released tag.
 func TestStaticFilesDifferOnlyInThePluginDeclaration(t *testing.T) {
-	catalog := loadStatic(t, "static/traefik.yml")
-	local := loadStatic(t, "static/traefik.local.yml")
+	local := loadStatic(t, "static/traefik.yml")
+	catalog := loadStatic(t, "static/traefik.catalog.yml")
 
-	if got := catalog.Experimental.Plugins["plexgate"]; got.ModuleName != pluginModule || got.Version == "" {
-		t.Errorf("traefik.yml: experimental.plugins.plexgate = %+v, want moduleName %s and a version", got, pluginModule)
-	}
-	if len(catalog.Experimental.LocalPlugins) != 0 {
-		t.Errorf("traefik.yml declares local plugins: %+v", catalog.Experimental.LocalPlugins)
-	}
 	want := map[string]plugins.LocalDescriptor{"plexgate": {ModuleName: pluginModule}}
 	if !reflect.DeepEqual(local.Experimental.LocalPlugins, want) {
-		t.Errorf("traefik.local.yml: experimental.localPlugins = %+v, want %+v", local.Experimental.LocalPlugins, want)
+		t.Errorf("traefik.yml: experimental.localPlugins = %+v, want %+v", local.Experimental.LocalPlugins, want)
 	}
 	if len(local.Experimental.Plugins) != 0 {
-		t.Errorf("traefik.local.yml declares catalog plugins: %+v", local.Experimental.Plugins)
+		t.Errorf("traefik.yml declares catalog plugins (they fail to load until the version is released): %+v", local.Experimental.Plugins)
 	}
-	if a, b := withoutPlugins(catalog), withoutPlugins(local); !reflect.DeepEqual(a, b) {
-		t.Errorf("static files differ beyond the plugin declaration:\n traefik.yml:       %s\n traefik.local.yml: %s", jsonOf(t, a), jsonOf(t, b))
+	got := catalog.Experimental.Plugins["plexgate"]
+	if got.ModuleName != pluginModule || !semverTag.MatchString(got.Version) {
+		t.Errorf("traefik.catalog.yml: experimental.plugins.plexgate = %+v, want moduleName %s and a vX.Y.Z version", got, pluginModule)
+	}
+	if len(catalog.Experimental.LocalPlugins) != 0 {
+		t.Errorf("traefik.catalog.yml declares local plugins: %+v", catalog.Experimental.LocalPlugins)
+	}
+	if a, b := withoutPlugins(local), withoutPlugins(catalog); !reflect.DeepEqual(a, b) {
+		t.Errorf("static files differ beyond the plugin declaration:\n traefik.yml:         %s\n traefik.catalog.yml: %s", jsonOf(t, a), jsonOf(t, b))
 	}
 }
+
+// semverTag is the tag form the plugin catalog accepts (vMAJOR.MINOR.PATCH).
+var semverTag = regexp.MustCompile(`^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
 
 func TestStaticFileDeclaresEntrypointsResolverAndProviders(t *testing.T) {
 	conf := loadStatic(t, "static/traefik.yml")
@@ -104,12 +112,13 @@ func TestComposeTraefikCommandMatchesStaticFile(t *testing.T) {
 		t.Fatalf("decoding the traefik command of examples/docker-compose.yml: %v", err)
 	}
 	fromFile := loadStatic(t, "static/traefik.yml")
-	// The compose setup routes with docker labels: its file provider loads
-	// only dynamic/tls.yml (TLS options), as loading all of dynamic/ would
-	// declare every router twice. Everything else must be the same.
+	// The compose setup routes with docker labels: its file provider reads
+	// a directory holding only dynamic/tls.yml and dynamic/tcp.yml (see
+	// composeRouting), as loading all of dynamic/ would declare every router
+	// twice. Everything else must be the same.
 	composeFile := fromFlags.Providers.File
-	if composeFile == nil || composeFile.Filename != "/etc/traefik/dynamic/tls.yml" || !composeFile.Watch {
-		t.Errorf("compose traefik: providers.file = %+v, want filename /etc/traefik/dynamic/tls.yml, watched", composeFile)
+	if composeFile == nil || composeFile.Directory != strings.TrimSuffix(composeDynamicDir, "/") || composeFile.Filename != "" || !composeFile.Watch {
+		t.Errorf("compose traefik: providers.file = %+v, want directory %s, watched", composeFile, composeDynamicDir)
 	}
 	flagProviders := *fromFlags.Providers
 	flagProviders.File = nil
@@ -143,7 +152,7 @@ func TestComposePublishesThePublicEntrypointsAndNotMetrics(t *testing.T) {
 }
 
 // siteLines are the static-configuration lines a site changes (and the
-// end-to-end harness replaces textually), as listed at the top of each file.
+// end-to-end harness sets as typed fields), as listed at the top of each file.
 var siteLines = []string{
 	`address: ":80"`,
 	`address: ":443"`,
@@ -156,7 +165,7 @@ var siteLines = []string{
 }
 
 func TestSiteValuesAppearOnceOnTheirOwnLine(t *testing.T) {
-	for _, name := range []string{"static/traefik.yml", "static/traefik.local.yml"} {
+	for _, name := range []string{"static/traefik.yml", "static/traefik.catalog.yml"} {
 		raw, err := os.ReadFile(repoPath(name))
 		if err != nil {
 			t.Fatal(err)

@@ -11,8 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"time"
 )
 
 // reloadThrottle replaces Traefik's providersThrottleDuration (2s) in the
@@ -45,56 +43,46 @@ type ReloadTraefik struct {
 	WebsecurePort, MetricsPort int
 }
 
-// StartReloadTraefik starts a ReloadTraefik next to the stack's parts.
+// StartReloadTraefik starts a ReloadTraefik next to the stack's parts:
+// the shipped static configuration on free ports, reading its own copy of
+// dynamic/, with a short provider throttle.
 func (s *Stack) StartReloadTraefik(ctx context.Context) (*ReloadTraefik, error) {
-	dir := filepath.Join(s.RunDir, "traefik-reload")
+	const name = "traefik-reload"
+	dir := filepath.Join(s.RunDir, name)
 	dyn := filepath.Join(dir, "dynamic")
-	// Its ACME orders fail (Pebble validates on the stack's own Traefik):
-	// it serves Traefik's default certificate, and logs the failures.
 	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn); err != nil {
 		return nil, err
 	}
-	if err := copyPlugin(s.Paths.Root, filepath.Join(dir, "plugins-local", "src", pluginModule)); err != nil {
+	var web, websecure, plex, metrics int
+	if err := freePorts(&web, &websecure, &plex, &metrics); err != nil {
 		return nil, err
 	}
-	cfg := TraefikConfig{CAServer: s.Pebble.DirectoryURL, CACertificates: s.Pebble.ListenerCA, Env: s.dynamicEnv()}
-	if err := freePorts(&cfg.WebPort, &cfg.WebsecurePort, &cfg.PlexPort, &cfg.MetricsPort); err != nil {
-		return nil, err
-	}
-	static, err := staticConfig(s.Paths, dir, cfg)
+	ports := map[string]int{"web": web, "websecure": websecure, "plex": plex, "metrics": metrics}
+	// Its ACME orders fail (Pebble validates on the stack's own Traefik):
+	// it serves Traefik's default certificate, and logs the failures.
+	static, err := siteStatic(s.Paths, ports, dir, s.Pebble.DirectoryURL, dyn)
 	if err != nil {
 		return nil, err
 	}
-	text := strings.Replace(string(static), "directory: "+filepath.Join(s.Paths.Root, "dynamic"), "directory: "+dyn, 1)
-	text = strings.Replace(text, "\nproviders:\n", "\nproviders:\n  providersThrottleDuration: "+reloadThrottle+"\n", 1)
-	staticPath := filepath.Join(dir, "traefik.yml")
-	if err := os.WriteFile(staticPath, []byte(text), 0o600); err != nil {
-		return nil, fmt.Errorf("harness: reload traefik config: %w", err)
-	}
-	env := []string{"LEGO_CA_CERTIFICATES=" + cfg.CACertificates}
-	for k, v := range cfg.Env {
-		env = append(env, k+"="+v)
-	}
-	proc, err := StartProcess(ProcessSpec{Name: "traefik-reload", Path: s.Paths.Traefik(),
-		Args: []string{"--configFile=" + staticPath}, Dir: dir, Env: env, LogDir: s.RunDir})
+	static.Providers.ProvidersThrottleDuration = reloadThrottle
+	tr, err := StartTraefik(ctx, s.Paths, TraefikSpec{Name: name, RunDir: s.RunDir, Static: static, Env: s.traefikEnv()})
 	if err != nil {
 		return nil, err
 	}
-	t := &ReloadTraefik{Traefik: &Traefik{Dir: dir, proc: proc}, DynamicDir: dyn, WebsecurePort: cfg.WebsecurePort, MetricsPort: cfg.MetricsPort}
-	ping := "http://127.0.0.1:" + strconv.Itoa(cfg.MetricsPort) + "/ping"
-	err = proc.WaitUntil(ctx, traefikStartTimeout, "answer "+ping, func(ctx context.Context) error {
-		_, err := httpGet(ctx, &http.Client{Timeout: 2 * time.Second}, ping)
-		return err
-	})
-	if err != nil {
-		proc.Stop()
+	t := &ReloadTraefik{Traefik: tr, DynamicDir: dyn, WebsecurePort: websecure, MetricsPort: metrics}
+	if err := t.awaitPlexRouter(ctx); err != nil {
+		tr.Stop()
 		return nil, err
 	}
-	// /ping answers before the file provider's routers are in place; until
-	// they are, Traefik answers 404 for the Plex host.
+	return t, nil
+}
+
+// awaitPlexRouter waits until the file provider's routers are in place:
+// /ping answers before, and until then Traefik answers 404 for the Plex host.
+func (t *ReloadTraefik) awaitPlexRouter(ctx context.Context) error {
 	probe := t.URL(PlexHost, "/")
 	client := t.Client()
-	err = proc.WaitUntil(ctx, traefikStartTimeout, "route "+probe, func(ctx context.Context) error {
+	return t.proc.WaitUntil(ctx, traefikStartTimeout, "route "+probe, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, probe, nil)
 		if err != nil {
 			return err
@@ -109,11 +97,6 @@ func (s *Stack) StartReloadTraefik(ctx context.Context) (*ReloadTraefik, error) 
 		}
 		return nil
 	})
-	if err != nil {
-		proc.Stop()
-		return nil, err
-	}
-	return t, nil
 }
 
 // URL is https://host:<its websecure port>path.

@@ -141,10 +141,14 @@ func (s *Stack) startForwardauth(ctx context.Context) error {
 }
 
 func (s *Stack) startTraefik(ctx context.Context) error {
-	t, err := StartTraefik(ctx, s.Paths, s.RunDir, TraefikConfig{
-		WebPort: s.Ports.Web, WebsecurePort: s.Ports.Websecure, PlexPort: s.Ports.Plex, MetricsPort: s.Ports.Metrics,
-		CAServer: s.Pebble.DirectoryURL, CACertificates: s.Pebble.ListenerCA, Env: s.dynamicEnv(),
-	})
+	p := s.Ports
+	ports := map[string]int{"web": p.Web, "websecure": p.Websecure, "plex": p.Plex, "metrics": p.Metrics}
+	static, err := siteStatic(s.Paths, ports, filepath.Join(s.RunDir, "traefik"), s.Pebble.DirectoryURL,
+		filepath.Join(s.Paths.Root, "dynamic"))
+	if err != nil {
+		return err
+	}
+	t, err := StartTraefik(ctx, s.Paths, TraefikSpec{Name: "traefik", RunDir: s.RunDir, Static: static, Env: s.traefikEnv()})
 	if err != nil {
 		return err
 	}
@@ -158,15 +162,19 @@ func (s *Stack) startTraefik(ctx context.Context) error {
 	return nil
 }
 
-// dynamicEnv sets the PLEXGATE_* variables that dynamic/*.yml reads.
-func (s *Stack) dynamicEnv() map[string]string {
+// traefikEnv is Traefik's environment: LEGO_CA_CERTIFICATES (Pebble's
+// listener) and the PLEXGATE_* variables that dynamic/*.yml reads.
+func (s *Stack) traefikEnv() map[string]string {
 	plex := s.PlexAddr()
 	return map[string]string{
-		"PLEXGATE_PLEX_HOST":           PlexHost,
-		"PLEXGATE_AUTH_HOST":           AuthHost,
-		"PLEXGATE_PLEX_URL":            "http://" + plex,
-		"PLEXGATE_PLEX_ADDRESS":        plex,
-		"PLEXGATE_PLEX_TLS_ADDRESS":    plex, // the stand-in serves TLS and plain HTTP on one port, like Plex
+		"LEGO_CA_CERTIFICATES":      s.Pebble.ListenerCA,
+		"PLEXGATE_PLEX_HOST":        PlexHost,
+		"PLEXGATE_AUTH_HOST":        AuthHost,
+		"PLEXGATE_PLEX_URL":         "http://" + plex,
+		"PLEXGATE_PLEX_TLS_ADDRESS": plex, // the stand-in serves TLS and plain HTTP on one port, like Plex
+		// The suite checks the passthrough itself; e2e/config checks that
+		// it is off by default.
+		"PLEXGATE_PLEX_DIRECT":         "true",
 		"PLEXGATE_FORWARDAUTH_URL":     s.Forwardauth.URL,
 		"PLEXGATE_PUBLIC_URL":          s.AuthURL(""),
 		"PLEXGATE_SESSION_COOKIE_NAME": CookieName,

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 )
@@ -24,15 +23,16 @@ const (
 // pluginModule is the plugin's module name (experimental.localPlugins.plexgate.moduleName).
 const pluginModule = "github.com/plexgate/plexgate"
 
-// TraefikConfig places Traefik.
-type TraefikConfig struct {
-	// WebPort, WebsecurePort, PlexPort and MetricsPort are the entrypoints' ports.
-	WebPort, WebsecurePort, PlexPort, MetricsPort int
-	// CAServer is the ACME directory URL (Pebble's).
-	CAServer string
-	// CACertificates is the PEM file trusted for the ACME server (LEGO_CA_CERTIFICATES).
-	CACertificates string
-	// Env holds the PLEXGATE_* variables the dynamic configuration reads.
+// TraefikSpec is one Traefik process.
+type TraefikSpec struct {
+	// Name is its working directory under RunDir (plugins-local,
+	// traefik.yml) and its log, RunDir/Name.log.
+	Name, RunDir string
+	// Static is its static configuration, written to traefik.yml; its ping
+	// entrypoint tells when Traefik is up.
+	Static *Static
+	// Env is added to its environment: the PLEXGATE_* variables that
+	// dynamic/ reads, LEGO_CA_CERTIFICATES for the ACME server's listener.
 	Env map[string]string
 }
 
@@ -43,15 +43,20 @@ type Traefik struct {
 	proc *Process
 }
 
-// StartTraefik prepares a work directory with the plugin under
-// plugins-local and the shipped static/traefik.local.yml with only its site
-// lines substituted, starts Traefik there and waits for /ping.
-func StartTraefik(ctx context.Context, paths Paths, runDir string, cfg TraefikConfig) (*Traefik, error) {
-	dir := filepath.Join(runDir, "traefik")
+// StartTraefik is the one way the harness starts Traefik: it copies the
+// plugin under Dir/plugins-local (other local plugins may be put there
+// before), writes spec.Static to Dir/traefik.yml, starts Traefik there and
+// waits until /ping answers.
+func StartTraefik(ctx context.Context, paths Paths, spec TraefikSpec) (*Traefik, error) {
+	dir := filepath.Join(spec.RunDir, spec.Name)
 	if err := copyPlugin(paths.Root, filepath.Join(dir, "plugins-local", "src", pluginModule)); err != nil {
 		return nil, err
 	}
-	static, err := staticConfig(paths, dir, cfg)
+	ping, err := spec.Static.PingURL()
+	if err != nil {
+		return nil, err
+	}
+	static, err := spec.Static.Marshal()
 	if err != nil {
 		return nil, err
 	}
@@ -59,19 +64,17 @@ func StartTraefik(ctx context.Context, paths Paths, runDir string, cfg TraefikCo
 	if err := os.WriteFile(staticPath, static, 0o600); err != nil {
 		return nil, fmt.Errorf("harness: traefik config: %w", err)
 	}
-	env := []string{"LEGO_CA_CERTIFICATES=" + cfg.CACertificates}
-	for k, v := range cfg.Env {
+	var env []string
+	for k, v := range spec.Env {
 		env = append(env, k+"="+v)
 	}
 	proc, err := StartProcess(ProcessSpec{
-		Name: "traefik", Path: paths.Traefik(), Args: []string{"--configFile=" + staticPath},
-		Dir: dir, Env: env, LogDir: runDir,
+		Name: spec.Name, Path: paths.Traefik(), Args: []string{"--configFile=" + staticPath},
+		Dir: dir, Env: env, LogDir: spec.RunDir,
 	})
 	if err != nil {
 		return nil, err
 	}
-	t := &Traefik{Dir: dir, proc: proc}
-	ping := fmt.Sprintf("http://127.0.0.1:%d/ping", cfg.MetricsPort)
 	client := &http.Client{Timeout: 2 * time.Second}
 	err = proc.WaitUntil(ctx, traefikStartTimeout, "answer "+ping, func(ctx context.Context) error {
 		_, err := httpGet(ctx, client, ping)
@@ -81,47 +84,7 @@ func StartTraefik(ctx context.Context, paths Paths, runDir string, cfg TraefikCo
 		proc.Stop()
 		return nil, err
 	}
-	return t, nil
-}
-
-// staticConfig is static/traefik.local.yml with each site line replaced;
-// a site line that is missing or appears twice is an error.
-func staticConfig(paths Paths, dir string, cfg TraefikConfig) ([]byte, error) {
-	src := filepath.Join(paths.Root, "static", "traefik.local.yml")
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return nil, fmt.Errorf("harness: %w", err)
-	}
-	replace := map[string]string{
-		`address: ":80"`:                  fmt.Sprintf(`address: "127.0.0.1:%d"`, cfg.WebPort),
-		`address: ":443"`:                 fmt.Sprintf(`address: "127.0.0.1:%d"`, cfg.WebsecurePort),
-		`address: ":32400"`:               fmt.Sprintf(`address: "127.0.0.1:%d"`, cfg.PlexPort),
-		`address: ":8082"`:                fmt.Sprintf(`address: "127.0.0.1:%d"`, cfg.MetricsPort),
-		`email: admin@example.com`:        "email: admin@plexgate.localhost",
-		`storage: /letsencrypt/acme.json`: "storage: " + filepath.Join(dir, "acme.json"),
-		`caServer: https://acme-v02.api.letsencrypt.org/directory`: "caServer: " + cfg.CAServer,
-		`directory: /etc/traefik/dynamic`:                          "directory: " + filepath.Join(paths.Root, "dynamic"),
-	}
-	seen := map[string]int{}
-	lines := strings.Split(string(data), "\n")
-	for i, line := range lines {
-		trimmed := strings.TrimSpace(line)
-		if repl, ok := replace[trimmed]; ok {
-			seen[trimmed]++
-			lines[i] = line[:len(line)-len(strings.TrimLeft(line, " "))] + repl
-		}
-	}
-	var problems []string
-	for old := range replace {
-		if seen[old] != 1 {
-			problems = append(problems, fmt.Sprintf("site line %q found %d times, want once", old, seen[old]))
-		}
-	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return nil, fmt.Errorf("harness: %s: %s", src, strings.Join(problems, "; "))
-	}
-	return []byte(strings.Join(lines, "\n")), nil
+	return &Traefik{Dir: dir, proc: proc}, nil
 }
 
 // copyPlugin copies go.mod, .traefik.yml and plugin/*.go (tests excluded)
@@ -179,3 +142,6 @@ func (t *Traefik) Stop() { t.proc.Stop() }
 
 // Process is the running process (for its log).
 func (t *Traefik) Process() *Process { return t.proc }
+
+// Pid is the process id of the process (the leader of its group).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }

@@ -205,3 +205,29 @@ func evalMiddleware(b *testing.B, src, arg string) http.Handler {
 	}
 	return v.Interface().(func(http.Handler, string) http.Handler)(nop, arg)
 }
+
+// plexWebQuery is the query Plex Web puts on its API calls, the token last
+// (the same as the compiled benchmarks').
+const plexWebQuery = "X-Plex-Product=Plex%20Web&X-Plex-Version=4.145.1&X-Plex-Client-Identifier=k8w2x7m1q9z3v5b4n6c0d8f2&X-Plex-Platform=Chrome&X-Plex-Platform-Version=131.0&X-Plex-Device=Linux&X-Plex-Language=en&X-Plex-Token="
+
+// plexHitBench measures a Plex-token hit: the page-load request with no
+// Cookie, the owner's token in the header or the query.
+func plexHitBench(b *testing.B, inQuery bool) {
+	fa := newPlexForwardauth(b)
+	h := mustHandler(b, map[string]any{"ValidateURL": fa.srv.URL + "/validate"}, nop)
+	req := request("")
+	if inQuery {
+		req.URL.RawQuery = plexWebQuery + plexOwnerToken
+	} else {
+		req.Header.Set("X-Plex-Token", plexOwnerToken)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), req) // delegate once, then hits
+	benchServe(b, h, req)
+	if n := fa.calls.Load(); n != 1 {
+		b.Fatalf("validate calls %d: not every request was a hit", n)
+	}
+}
+
+func BenchmarkInterpretedPlexTokenHitHeader(b *testing.B) { plexHitBench(b, false) }
+
+func BenchmarkInterpretedPlexTokenHitQuery(b *testing.B) { plexHitBench(b, true) }

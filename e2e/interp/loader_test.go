@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/traefik/traefik/v3/pkg/plugins"
+
+	"github.com/plexgate/plexgate/forwardauth/session"
 )
 
 const (
@@ -148,12 +150,10 @@ func newKeyPair(tb testing.TB) keyPair {
 		tb.Fatal(err)
 	}
 	der, _ := x509.MarshalPKIXPublicKey(pub)
-	x := base64.RawURLEncoding.EncodeToString(pub)
-	sum := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + x + `"}`))
 	return keyPair{
 		priv: priv,
 		pem:  string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		kid:  base64.RawURLEncoding.EncodeToString(sum[:]),
+		kid:  session.Thumbprint(pub),
 	}
 }
 

@@ -36,8 +36,14 @@ func (s *Server) routes() http.Handler {
 		http.Redirect(w, r, "/web/index.html", http.StatusMovedPermanently)
 	})
 	mux.HandleFunc("GET /web/", s.web)
-	mux.HandleFunc("GET /:/websockets/notifications", s.notifications)
-	mux.HandleFunc("/", http.NotFound)
+	mux.HandleFunc("GET /:/websockets/notifications", s.requireToken(s.notifications))
+	mux.HandleFunc("GET /{$}", s.requireToken(s.root))
+	mux.HandleFunc("GET /library/sections", s.requireToken(librarySections))
+	mux.HandleFunc("GET /photo/:/transcode", s.requireToken(photoTranscode))
+	mux.HandleFunc("GET /security/token", s.requireToken(s.securityToken))
+	mux.HandleFunc("GET /myplex/account", s.requireToken(s.myplexAccount))
+	mux.HandleFunc("OPTIONS /", preflight)
+	mux.HandleFunc("/", s.requireToken(http.NotFound))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.record(r)
 		mux.ServeHTTP(w, r)
@@ -48,6 +54,15 @@ func (s *Server) identity(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/xml;charset=utf-8")
 	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>
 <MediaContainer size="0" claimed="1" machineIdentifier="` + s.certs.hash + `" version="1.41.0.0000-plexgate-stand-in">
+</MediaContainer>
+`))
+}
+
+// root is Plex's / : the server's own MediaContainer (a token is needed).
+func (s *Server) root(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/xml;charset=utf-8")
+	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>
+<MediaContainer size="0" friendlyName="plexgate stand-in" machineIdentifier="` + s.certs.hash + `" myPlex="1" version="1.41.0.0000-plexgate-stand-in">
 </MediaContainer>
 `))
 }

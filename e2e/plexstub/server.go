@@ -22,6 +22,9 @@ type Request struct {
 	User string
 	// IdentityHeaders are the headers whose names look like identity headers.
 	IdentityHeaders map[string][]string
+	// TokenKind is the kind of Plex token it carried (KindNone, KindAccount,
+	// KindShare, KindTransient, KindInvalid); the token itself is not kept.
+	TokenKind string
 }
 
 // Server is the stand-in Plex Media Server. Create it with New.
@@ -29,11 +32,14 @@ type Server struct {
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 
-	certs   *certificates
-	handler http.Handler
-	mu      sync.Mutex
-	seen    []Request
-	srv     *http.Server
+	certs      *certificates
+	handler    http.Handler
+	tokenKind  func(string) string
+	ownerToken string
+	mu         sync.Mutex
+	seen       []Request
+	transient  map[string]bool
+	srv        *http.Server
 }
 
 // Options configure New.
@@ -42,6 +48,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for certificate validity; nil means time.Now.
 	Now func() time.Time
+	// TokenKind tells which Plex tokens plex.tv knows ("account", "share",
+	// or "" for unknown; PlexTV.TokenKind). When set, every path but
+	// /identity, /web and CORS preflights requires a valid token (one it
+	// knows, or a transient token minted at /security/token), as Plex does.
+	// nil: no path requires a token.
+	TokenKind func(token string) string
+	// OwnerToken is the owner's token, handed out by /myplex/account.
+	OwnerToken string
 }
 
 // New makes a stand-in with fresh certificates.
@@ -58,7 +72,7 @@ func New(opts Options) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Logger: logger, certs: certs}
+	s := &Server{Logger: logger, certs: certs, tokenKind: opts.TokenKind, ownerToken: opts.OwnerToken, transient: map[string]bool{}}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -114,9 +128,10 @@ func (s *Server) record(r *http.Request) {
 	rec := Request{
 		Method: r.Method, Host: r.Host, Path: r.URL.Path, TLS: r.TLS != nil,
 		User: r.Header.Get("X-Forwarded-User"), IdentityHeaders: identityHeaders(r.Header),
+		TokenKind: s.kindOf(plexRequestToken(r)),
 	}
 	s.mu.Lock()
 	s.seen = append(s.seen, rec)
 	s.mu.Unlock()
-	s.Logger.Info("plexstub: request", "method", r.Method, "host", r.Host, "path", r.URL.Path, "tls", rec.TLS, "user", rec.User)
+	s.Logger.Info("plexstub: request", "method", r.Method, "host", r.Host, "path", r.URL.Path, "tls", rec.TLS, "user", rec.User, "token", rec.TokenKind)
 }

@@ -37,6 +37,8 @@ type Config struct {
 	Headers HeadersConfig `yaml:"headers"`
 	// Redirect configures which return URLs are accepted.
 	Redirect RedirectConfig `yaml:"redirect"`
+	// Plex configures Plex tokens as a credential.
+	Plex PlexConfig `yaml:"plex"`
 }
 
 // LogConfig configures log/slog output.
@@ -123,6 +125,17 @@ type AuthzConfig struct {
 	MFAAMR []string `yaml:"mfa_amr"`
 	// MFAACR lists the acr values that prove MFA. Default none.
 	MFAACR []string `yaml:"mfa_acr"`
+	// PlexUsers allows these holders of a Plex token: plex.tv usernames,
+	// emails (with "@") or numeric account ids (all digits: matched against
+	// the id only), case-insensitive. Needs plex.enabled. Default none.
+	PlexUsers []string `yaml:"plex_users"`
+	// PlexFriends allows every account the server is shared with (the
+	// owner's shared_servers list; needs plex.owner_token_file). Default false.
+	PlexFriends bool `yaml:"plex_friends"`
+	// PlexRequireTwoFactor denies a Plex account whose plex.tv profile does
+	// not say twoFactorEnabled: true. It fails closed: friends' share tokens
+	// and transient tokens, for which plex.tv says nothing, are denied. Default false.
+	PlexRequireTwoFactor bool `yaml:"plex_require_two_factor"`
 }
 
 // HeadersConfig configures the identity headers.
@@ -139,6 +152,37 @@ type RedirectConfig struct {
 	// exactly, "*.suffix" matches every subdomain of suffix. Default:
 	// session.cookie_domain and its subdomains (or the public_url host).
 	AllowedDomains []string `yaml:"allowed_domains"`
+}
+
+// PlexConfig configures Plex tokens (X-Plex-Token header or query) as a
+// credential: forwardauth learns who holds one from plex.tv or the Plex
+// server and applies the authz.plex_* rules. See docs/plex.md.
+type PlexConfig struct {
+	// Enabled accepts Plex tokens. Default false.
+	Enabled bool `yaml:"enabled"`
+	// APIURL is plex.tv's base URL (tests point it at a stand-in). Default "https://plex.tv".
+	APIURL string `yaml:"api_url"`
+	// ServerURL is the Plex server as forwardauth reaches it: its /identity
+	// gives the machine identifier when ServerID is empty, and transient
+	// tokens are checked there. "" turns transient tokens off. Default "http://plex:32400".
+	ServerURL string `yaml:"server_url"`
+	// ServerID is the server's machineIdentifier. Default "" (read from ServerURL).
+	ServerID string `yaml:"server_id"`
+	// OwnerTokenFile holds the server owner's plex.tv token (Preferences.xml
+	// PlexOnlineToken). It tells the owner apart and reads shared_servers;
+	// needed for authz.plex_friends and for the owner on TokenPaths. Default "".
+	OwnerTokenFile string `yaml:"owner_token_file"`
+	// CacheTTL is how long an allowed verdict is kept (denied ones: 1m). Default 10m.
+	CacheTTL time.Duration `yaml:"cache_ttl"`
+	// RefreshInterval is the least time between two reads of shared_servers. Default 5m.
+	RefreshInterval time.Duration `yaml:"refresh_interval"`
+	// TokenPaths are the Plex paths that hand out tokens: there a request
+	// carrying a Plex token is allowed only when the token is the owner's.
+	// Empty turns the check off. Default ["/myplex/", "/security/token"].
+	TokenPaths []string `yaml:"token_paths"`
+	// UserField is what X-Forwarded-User holds for a Plex token: the plex.tv
+	// "username" or "email". Default "username".
+	UserField string `yaml:"user_field"`
 }
 
 // Default returns a Config holding every default.
@@ -161,6 +205,11 @@ func Default() Config {
 		},
 		Authz:   AuthzConfig{GroupsClaim: "groups", MFAAMR: []string{"mfa"}},
 		Headers: HeadersConfig{UserClaim: "email"},
+		Plex: PlexConfig{
+			APIURL: "https://plex.tv", ServerURL: "http://plex:32400",
+			CacheTTL: 10 * time.Minute, RefreshInterval: 5 * time.Minute,
+			TokenPaths: []string{"/myplex/", "/security/token"}, UserField: "username",
+		},
 	}
 }
 

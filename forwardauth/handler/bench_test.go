@@ -52,3 +52,27 @@ func BenchmarkValidateCacheHit(b *testing.B) { benchValidate(b, false) }
 
 // BenchmarkValidateColdEdDSA measures /validate with a full EdDSA verification.
 func BenchmarkValidateColdEdDSA(b *testing.B) { benchValidate(b, true) }
+
+// BenchmarkValidatePlexTokenCached measures /validate for a Plex token whose
+// verdict is cached (the token in the query, as Plex apps send it).
+func BenchmarkValidatePlexTokenCached(b *testing.B) {
+	e, tv := plexEnv(b, nil)
+	req := httptest.NewRequest(http.MethodGet, "http://forwardauth:4181/validate", nil)
+	req.Header.Set("X-Forwarded-Method", "GET")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-Host", "plex.example.com")
+	req.Header.Set("X-Forwarded-Uri", "/library/metadata/1/children?includeElements=Stream&X-Plex-Token="+aliceTok)
+	w := &nopWriter{h: http.Header{}}
+	e.srv.ServeHTTP(w, req)
+	calls := tv.calls
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clear(w.h)
+		e.srv.ServeHTTP(w, req)
+	}
+	b.StopTimer()
+	if w.h.Get("X-Forwarded-User") != "alice" || tv.calls != calls {
+		b.Fatalf("user %q, plex.tv calls %d → %d", w.h.Get("X-Forwarded-User"), calls, tv.calls)
+	}
+}

@@ -37,6 +37,8 @@ type testIDP struct {
 	authErr  string                          // when set, /authorize answers with this error
 	atHash   func(accessToken string) string // when set, the ID token's at_hash
 	codes    map[string]authCode
+	// tokenErr, when set, answers /token instead of the provider.
+	tokenErr func(w http.ResponseWriter)
 }
 
 type authCode struct {
@@ -123,6 +125,10 @@ func (p *testIDP) token(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.tokenErr != nil {
+		p.tokenErr(w)
+		return
+	}
 	code, found := p.codes[r.PostFormValue("code")]
 	delete(p.codes, r.PostFormValue("code"))
 	sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
@@ -130,7 +136,7 @@ func (p *testIDP) token(w http.ResponseWriter, r *http.Request) {
 		r.PostFormValue("redirect_uri") != code.redirect {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+		_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"The authorization code is invalid or has expired."}`))
 		return
 	}
 	at := "at-" + rand.Text()

@@ -3,7 +3,6 @@ package handler
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -55,17 +54,20 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	q := r.URL.Query()
 	ls, stateErr := s.takeState(w, r, q.Get("state"))
-	if e := q.Get("error"); e != "" {
-		s.metrics.logins.WithLabelValues("provider_error").Inc()
-		s.log.Info("provider returned an error", "error", e)
-		writePage(w, http.StatusBadRequest, pageData{Title: "Sign-in failed", Message: providerErrorText(e)})
+	if q.Has("error") {
+		s.providerRefused(w, ls, q.Get("error"), q.Get("error_description"))
 		return
 	}
 	if stateErr != nil {
 		s.metrics.logins.WithLabelValues("failed").Inc()
-		s.log.Info("login state rejected", "err", stateErr)
-		writePage(w, http.StatusBadRequest, pageData{Title: "Sign-in failed",
-			Message: "This sign-in attempt is unknown, expired or already used. Go back to the site and sign in again."})
+		s.log.Info("login state rejected", "err", stateErr, "state", login.SafeText(q.Get("state")))
+		s.signInAgain(w, nil, "This sign-in attempt is unknown, expired or already used.")
+		return
+	}
+	if q.Get("code") == "" {
+		s.metrics.logins.WithLabelValues("failed").Inc()
+		s.log.Info("callback without code")
+		s.signInAgain(w, ls, "The sign-in provider sent no authorization code.")
 		return
 	}
 	d, err := s.provider.Get(r.Context())
@@ -80,10 +82,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, d *login.Discovered, ls *session.LoginState, code string) {
 	claims, rawID, err := s.provider.Exchange(r.Context(), d, code, ls.Verifier, ls.Nonce)
 	if err != nil {
-		s.metrics.logins.WithLabelValues("failed").Inc()
-		s.log.Warn("login failed", "err", err)
-		writePage(w, http.StatusBadGateway, pageData{Title: "Sign-in failed",
-			Message: "The sign-in could not be completed. Go back to the site and sign in again."})
+		s.exchangeFailed(w, ls, err)
 		return
 	}
 	id := authz.IdentityOf(claims, s.cfg.Authz.GroupsClaim, s.cfg.Headers)
@@ -138,17 +137,4 @@ func (s *Server) takeState(w http.ResponseWriter, r *http.Request, state string)
 		return nil, login.ErrStateUsed
 	}
 	return ls, nil
-}
-
-// providerErrorText explains an OAuth error code without echoing free text.
-func providerErrorText(code string) string {
-	switch strings.TrimSpace(code) {
-	case "access_denied":
-		return "The sign-in provider denied access (you may not be assigned to this application, or you cancelled)."
-	case "login_required", "interaction_required", "consent_required":
-		return "The sign-in provider needs you to sign in again."
-	case "temporarily_unavailable", "server_error":
-		return "The sign-in provider is temporarily unavailable. Try again later."
-	}
-	return "The sign-in provider returned an error. Go back to the site and try again."
 }

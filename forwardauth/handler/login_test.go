@@ -96,7 +96,7 @@ func TestCallbackRejectsBadLogins(t *testing.T) {
 			q.Del("code")
 			cb.RawQuery = q.Encode()
 			return []*http.Cookie{st}
-		}, http.StatusBadGateway},
+		}, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

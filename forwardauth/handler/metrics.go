@@ -13,6 +13,7 @@ import (
 type metrics struct {
 	reg      *prometheus.Registry
 	validate *prometheus.CounterVec
+	plex     *prometheus.CounterVec
 	logins   *prometheus.CounterVec
 	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -24,6 +25,10 @@ func newMetrics() *metrics {
 		validate: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plexgate_validate_requests_total",
 			Help: "Answers of /validate by result: allowed, redirect, unauthorized, forbidden, bad_request.",
+		}, []string{"result"}),
+		plex: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plexgate_plex_validate_total",
+			Help: "Answers of /validate to requests decided by a Plex token, by result: allowed, invalid, forbidden, forbidden_path, unavailable, conflict, preflight.",
 		}, []string{"result"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plexgate_logins_total",
@@ -42,10 +47,13 @@ func newMetrics() *metrics {
 	for _, r := range []string{"allowed", "redirect", "unauthorized", "forbidden", "bad_request"} {
 		m.validate.WithLabelValues(r)
 	}
+	for _, r := range []string{"allowed", "invalid", "forbidden", "forbidden_path", "unavailable", "conflict", "preflight"} {
+		m.plex.WithLabelValues(r)
+	}
 	for _, r := range []string{"success", "denied", "failed", "provider_error"} {
 		m.logins.WithLabelValues(r)
 	}
-	m.reg.MustRegister(m.validate, m.logins, m.errors, m.latency,
+	m.reg.MustRegister(m.validate, m.plex, m.logins, m.errors, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

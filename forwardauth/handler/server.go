@@ -36,7 +36,9 @@ type Server struct {
 	redirects *redirects
 	cache     *tokenCache
 	metrics   *metrics
-	public    *url.URL // public_url without trailing slash
+	badHosts  *hostLimiter // rate-limits the log of /validate's 400s
+	plex      *plexGate    // nil unless plex.enabled
+	public    *url.URL     // public_url without trailing slash
 	jwks      []byte
 	mux       *http.ServeMux
 }
@@ -63,6 +65,10 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 	if err != nil {
 		p.Addf("oidc.ca_file", "%v", err)
 	}
+	owner, err := plexOwnerToken(cfg.Plex)
+	if err != nil {
+		p.Addf("plex.owner_token_file", "%v", err)
+	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
@@ -80,6 +86,10 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 		redirects: newRedirects(cfg.Redirect.AllowedDomains, cfg.Session.CookieDomain, public.Hostname()),
 		cache:     newTokenCache(10000, now),
 		metrics:   newMetrics(),
+		badHosts:  newHostLimiter(badHostEvery, maxBadHosts),
+	}
+	if s.plex, err = newPlexGate(cfg, owner, s); err != nil {
+		return nil, &config.Error{Problems: []string{err.Error()}}
 	}
 	s.provider = login.NewProvider(cfg.OIDC, secret, s.path("/auth"), client, now, log)
 	s.mux = s.routes()

@@ -17,10 +17,20 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 	orig, err := s.originalURL(r)
 	if err != nil {
 		s.countValidate("bad_request")
+		s.logBadHost(r)
 		http.Error(w, "bad request: the original URL is not on an allowed domain", http.StatusBadRequest)
 		return
 	}
+	if s.plex != nil && isPreflight(r) {
+		s.answerPreflight(w)
+		return
+	}
 	claims, ok := s.authenticate(r)
+	// A session decides, whatever Plex tokens the request carries (as in the
+	// plugin, which answers a session from its cache without asking).
+	if !ok && s.plex != nil && s.plexDecides(w, r) {
+		return
+	}
 	if !ok {
 		s.unauthenticated(w, r, orig)
 		return

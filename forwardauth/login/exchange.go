@@ -14,7 +14,8 @@ import (
 // Exchange redeems the code with the PKCE verifier and verifies the ID
 // token (iss, aud, exp, signature by go-oidc; nonce, azp, at_hash here).
 // It returns the ID token's claims, merged with userinfo's when
-// oidc.use_userinfo is set, and the raw ID token.
+// oidc.use_userinfo is set, and the raw ID token. A code the provider
+// refuses is a *RejectedError.
 func (p *Provider) Exchange(ctx context.Context, d *Discovered, code, verifier, nonce string) (map[string]any, string, error) {
 	if code == "" {
 		return nil, "", errors.New("oidc: callback without code")
@@ -22,7 +23,7 @@ func (p *Provider) Exchange(ctx context.Context, d *Discovered, code, verifier, 
 	pctx := p.ctx(ctx)
 	tok, err := d.oauth.Exchange(pctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, "", fmt.Errorf("oidc: exchange: %w", err)
+		return nil, "", exchangeError(err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {

@@ -88,8 +88,8 @@ func printWelcome(out io.Writer, s *harness.Stack) {
 plexgate demo is running.
 
   Open      %s
-  Sign in   %s / %s, then one-time code %s   (group %s, MFA: allowed)
-  Also try  %s / %s                          (no MFA: 403 while MFA is required)
+  Sign in   %s / %s, then one-time code %s   (group %s, with MFA: allowed)
+  Refused   %s / %s                          (no second factor: 403 while MFA is required)
             %s / %s, code %s   (not in %s: 403)
   Sign out  %s
 
@@ -99,15 +99,35 @@ Pebble root (it changes on every start):
   %s
   e.g. certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n plexgate-demo -i %s
 *.localhost names resolve to 127.0.0.1 in Chromium and Firefox without any DNS setup.
+`,
+		s.PlexURL("/web"), a.Username, a.Password, a.OTP, harness.AllowedGroup,
+		b.Username, b.Password, m.Username, m.Password, m.OTP, harness.AllowedGroup,
+		s.AuthURL("/logout"), s.Pebble.RootPEM, s.Pebble.RootPEM)
+	printTryNext(out, s)
+}
+
+// printTryNext lists what to try after the first sign-in, with commands
+// that work as printed.
+func printTryNext(out io.Writer, s *harness.Stack) {
+	curl := "curl --cacert " + s.Pebble.RootPEM
+	fmt.Fprintf(out, `
+Try next:
+  1. Sign in as %s at the URL above: the stand-in Plex page shows the user it received.
+  2. An app without a session gets 401, a browser without one a redirect to the sign-in:
+       %s -s -o /dev/null -w '%%{http_code}\n' -H 'Accept: application/json' %s
+       %s -sI %s | grep -i '^location'
+  3. Sign out (%s), then sign in as %s (no second factor) or %s (not in %s): 403.
+  4. forwardauth's counters: curl -s %s/metrics | grep plexgate_
 
 Also running: Plex stand-in on %s (TLS name %s),
-forwardauth %s (metrics %s/metrics), provider %s.
+forwardauth %s, provider %s.
 Logs and generated configuration: %s
 
 Ctrl-C stops everything.
 `,
-		s.PlexURL("/web"), a.Username, a.Password, a.OTP, harness.AllowedGroup,
-		b.Username, b.Password, m.Username, m.Password, m.OTP, harness.AllowedGroup,
-		s.AuthURL("/logout"), s.Pebble.RootPEM, s.Pebble.RootPEM,
-		s.PlexAddr(), s.Plex.PlexDirectName(), s.Forwardauth.URL, s.Forwardauth.URL, s.Provider.Issuer, s.RunDir)
+		harness.Alice.Username,
+		curl, s.PlexURL("/identity"), curl, s.PlexURL("/web"),
+		s.AuthURL("/logout"), harness.Bob.Username, harness.Mallory.Username, harness.AllowedGroup,
+		s.Forwardauth.URL,
+		s.PlexAddr(), s.Plex.PlexDirectName(), s.Forwardauth.URL, s.Provider.Issuer, s.RunDir)
 }
