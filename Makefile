@@ -107,7 +107,8 @@ bench: go-tools
 FUZZTIME ?= 30s
 SOAKTIME ?= 3m
 FUZZ_TARGETS := plugin:FuzzVerifyMatchesForwardauth plugin:FuzzServeHTTP plugin:FuzzNew plugin:FuzzParsePublicKeys \
-	forwardauth/handler:FuzzReturnURLCheck forwardauth/handler:FuzzValidateRequest forwardauth/config:FuzzLoadConfig
+	forwardauth/handler:FuzzReturnURLCheck forwardauth/handler:FuzzValidateRequest forwardauth/config:FuzzLoadConfig \
+	plugin:FuzzRefreshPointNeverLaterThanForwardauths forwardauth/authz:FuzzDenyListParse
 .PHONY: fuzz soak
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -22,9 +22,15 @@ const sweepEvery = time.Minute
 // identity is what an allowed credential maps to: the identity headers to
 // set on the request, and when that answer stops being valid.
 type identity struct {
-	// expires is in Unix nanoseconds: min(token exp, cached at + TTL).
+	// expires is in Unix nanoseconds: min(token exp, its refresh point,
+	// cached at + TTL, and for a key fetched from the JWKS the moment the
+	// key set is next re-read).
 	expires int64
 	headers []headerValue
+	// kid names the fetched key that verified the token ("*" for a token
+	// without kid), so that the entry goes when the key is dropped; "" when
+	// no fetched key did.
+	kid string
 }
 
 // headerValue is one identity header. values is shared by every request
@@ -159,6 +165,19 @@ func (c *cache) makeRoomLocked() {
 			}
 		}
 		delete(c.entries, victim)
+	}
+}
+
+// cacheDropKeys removes every entry verified with one of the key ids in
+// kids (and every one verified without a kid, which any of them may have
+// verified), aliases included.
+func cacheDropKeys(c *cache, kids map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, id := range c.entries {
+		if id.kid != "" && (id.kid == "*" || kids[id.kid]) {
+			delete(c.entries, k)
+		}
 	}
 }
 

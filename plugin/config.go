@@ -42,8 +42,10 @@ type Config struct {
 
 	// JWKSURL is forwardauth's key set, e.g.
 	// "http://forwardauth:4181/.well-known/jwks.json". It is fetched lazily
-	// when a token names an unknown key id, at most once per
-	// JWKSMinRefreshInterval, never in New. Default "" (no fetching).
+	// on the request path, never in New: when a token names an unknown key
+	// id, and when the fetched copy is older than JWKSMaxAge; at most once
+	// per JWKSMinRefreshInterval, one fetch at a time. Default "" (no
+	// fetching).
 	JWKSURL string `json:"jwksURL,omitempty"`
 
 	// PublicKeys holds inline Ed25519 verification keys: one or more PEM
@@ -77,8 +79,9 @@ type Config struct {
 	Leeway string `json:"leeway,omitempty"`
 
 	// CacheTTL is how long an allowed credential stays cached; an entry
-	// never outlives the token's "exp". "0" disables the cache.
-	// Default "5m".
+	// never outlives the token's "exp", nor a locally verified token's
+	// refresh point ("rat", docs/contract.md), nor the JWKS copy whose key
+	// verified it (JWKSMaxAge). "0" disables the cache. Default "5m".
 	CacheTTL string `json:"cacheTTL,omitempty"`
 
 	// CacheMaxEntries bounds the cache. Default 10000, at least 1.
@@ -102,6 +105,15 @@ type Config struct {
 	// JWKSMinRefreshInterval is the least time between two fetches of
 	// JWKSURL. Default "1m", at least "1s".
 	JWKSMinRefreshInterval string `json:"jwksMinRefreshInterval,omitempty"`
+
+	// JWKSMaxAge is how long a fetched copy of JWKSURL is trusted: the
+	// next token checked with a fetched key after that re-reads the key set,
+	// and keys no longer published stop verifying, together with the cache
+	// entries they verified. A failed fetch keeps the old keys. A key
+	// removed from forwardauth is refused within JWKSMaxAge +
+	// JWKSMinRefreshInterval. Inline PublicKeys are never dropped.
+	// Default "5m", at least JWKSMinRefreshInterval.
+	JWKSMaxAge string `json:"jwksMaxAge,omitempty"`
 
 	// PlexTokenPaths are the Plex paths that hand out tokens (Plex's
 	// /myplex/ and /security/token; CVE-2025-69414 turned a transient token
@@ -131,6 +143,7 @@ func CreateConfig() *Config {
 		AuthRequestHeaders:     []string{"Accept", "X-Requested-With"},
 		Timeout:                "5s",
 		JWKSMinRefreshInterval: "1m",
+		JWKSMaxAge:             "5m",
 		PlexTokenPaths:         []string{"/myplex/", "/security/token"},
 		LogLevel:               "info",
 	}
@@ -155,6 +168,7 @@ type settings struct {
 	requestHeaders  []string // canonical names
 	timeout         time.Duration
 	jwksInterval    time.Duration
+	jwksMaxAge      time.Duration
 	logLevel        slog.Level
 	tokenPaths      *regexp.Regexp // nil: none
 }
@@ -174,6 +188,7 @@ func (c *Config) parse() (*settings, error) {
 		cacheMax:     c.CacheMaxEntries,
 		timeout:      p.duration("Timeout", c.Timeout, time.Millisecond, 0),
 		jwksInterval: p.duration("JWKSMinRefreshInterval", c.JWKSMinRefreshInterval, time.Second, 0),
+		jwksMaxAge:   p.duration("JWKSMaxAge", c.JWKSMaxAge, time.Second, 0),
 		logLevel:     p.logLevel(c.LogLevel),
 		tokenPaths:   p.tokenPaths(c.PlexTokenPaths),
 	}
@@ -188,6 +203,9 @@ func (c *Config) parse() (*settings, error) {
 		if strings.HasPrefix(name, "X-Forwarded-") || name == "Forwarded" || name == "X-Real-Ip" || name == "Host" {
 			p.add(fmt.Sprintf("AuthRequestHeaders: %s is built from the request itself and cannot be passed on", name))
 		}
+	}
+	if s.jwksMaxAge < s.jwksInterval {
+		p.add(fmt.Sprintf("JWKSMaxAge (%s) must be at least JWKSMinRefreshInterval (%s)", s.jwksMaxAge, s.jwksInterval))
 	}
 	if c.Audience == "" {
 		p.add("Audience must not be empty")

@@ -14,7 +14,7 @@ func TestCreateConfigHoldsEveryDefault(t *testing.T) {
 	c := CreateConfig()
 	if c.CookieName != "plexgate_session" || c.Audience != "plexgate" || c.Leeway != "30s" ||
 		c.CacheTTL != "5m" || c.CacheMaxEntries != 10000 || c.Timeout != "5s" ||
-		c.JWKSMinRefreshInterval != "1m" || c.LogLevel != "info" || c.ValidateURL != "" {
+		c.JWKSMinRefreshInterval != "1m" || c.JWKSMaxAge != "5m" || c.LogLevel != "info" || c.ValidateURL != "" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	if !reflect.DeepEqual(c.AuthResponseHeaders, []string{"X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups"}) ||
@@ -30,7 +30,7 @@ func TestDefaultsWithValidateURLAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.leeway != 30*time.Second || s.cacheTTL != 5*time.Minute || s.timeout != 5*time.Second || s.jwksInterval != time.Minute {
+	if s.leeway != 30*time.Second || s.cacheTTL != 5*time.Minute || s.timeout != 5*time.Second || s.jwksInterval != time.Minute || s.jwksMaxAge != 5*time.Minute {
 		t.Fatalf("parsed durations: %+v", s)
 	}
 }
@@ -53,6 +53,8 @@ func TestInvalidConfigIsRejectedWithAClearError(t *testing.T) {
 		{"huge leeway", func(c *Config) { c.Leeway = "1h" }, "Leeway must be at most 5m0s"},
 		{"zero timeout", func(c *Config) { c.Timeout = "0" }, "Timeout must be at least 1ms"},
 		{"JWKS interval under a second", func(c *Config) { c.JWKSMinRefreshInterval = "10ms" }, "JWKSMinRefreshInterval must be at least 1s"},
+		{"JWKS max age under a second", func(c *Config) { c.JWKSMaxAge = "0" }, "JWKSMaxAge must be at least 1s"},
+		{"JWKS max age under the interval", func(c *Config) { c.JWKSMaxAge = "30s" }, "JWKSMaxAge (30s) must be at least JWKSMinRefreshInterval (1m0s)"},
 		{"no cache entries", func(c *Config) { c.CacheMaxEntries = 0 }, "CacheMaxEntries must be at least 1"},
 		{"bad header name", func(c *Config) { c.AuthResponseHeaders = []string{"X User"} }, `AuthResponseHeaders: "X User" is not a valid header name`},
 		{"header name with too many separators", func(c *Config) { c.AuthResponseHeaders = []string{"X-A-B-C-D_E-F-G"} }, `AuthResponseHeaders: X-A-B-C-D_e-F-G has 7 separators`},

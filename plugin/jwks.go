@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -132,33 +133,45 @@ func parseJWKJSON(keys map[string][]byte, raw []byte) error {
 }
 
 // keySet holds the inline keys and those fetched from forwardauth's JWKS.
-// The JWKS is fetched on the request path when a token names an unknown
-// key id: one fetch at a time (others wait for it), at most once per
-// interval. No goroutine is ever started.
+// The JWKS is fetched on the request path, when a token names an unknown
+// key id and when a fetched key is asked for while the fetched copy is
+// older than maxAge: one fetch at a time, at most once per interval. No
+// goroutine is ever started. A fetch replaces the fetched keys, so a key
+// forwardauth no longer publishes stops verifying; a failed fetch keeps them.
 type keySet struct {
-	inline   map[string][]byte
-	url      string // "": never fetch
+	inline   map[string][]byte // never dropped
+	url      string            // "": never fetch
 	interval time.Duration
+	maxAge   time.Duration
 	client   *http.Client
 	now      func() time.Time
 	log      *slog.Logger
+	// dropped, when set, is called with the key ids a fetch dropped, before
+	// waiting requests look again (the middleware forgets what they verified).
+	dropped func(kids map[string]bool)
 
 	mu        sync.Mutex
 	fetched   map[string][]byte
-	lastFetch time.Time
+	lastFetch time.Time     // last attempt
+	fetchedAt time.Time     // last success: the age of fetched
 	inflight  chan struct{} // closed when the running fetch ends
 }
 
-// key returns the key with id kid, fetching the JWKS when kid is unknown
-// and a fetch is allowed. It returns nil when the key stays unknown.
+// key returns the key with id kid, fetching the JWKS when kid is unknown or
+// the fetched copy is too old, and a fetch is allowed. While a fetch runs,
+// a request for an unknown kid waits for it; one for a known kid does not.
+// It returns nil when the key stays unknown.
 func (s *keySet) key(ctx context.Context, kid string) []byte {
 	for attempt := 0; attempt < 2; attempt++ {
 		s.mu.Lock()
-		if k := s.lookupLocked(kid); k != nil || s.url == "" {
+		if k, ok := s.inline[kid]; ok || s.url == "" {
 			s.mu.Unlock()
 			return k
 		}
-		if wait := s.inflight; wait != nil {
+		k := s.fetched[kid]
+		wait := s.inflight
+		now := s.now()
+		if k == nil && wait != nil {
 			s.mu.Unlock()
 			select {
 			case <-wait:
@@ -167,17 +180,19 @@ func (s *keySet) key(ctx context.Context, kid string) []byte {
 				return nil
 			}
 		}
-		if !s.lastFetch.IsZero() && s.now().Sub(s.lastFetch) < s.interval {
+		fresh := k != nil && now.Sub(s.fetchedAt) < s.maxAge
+		recent := !s.lastFetch.IsZero() && now.Sub(s.lastFetch) < s.interval
+		if wait != nil || fresh || recent {
 			s.mu.Unlock()
-			return nil // fetched recently: fail fast
+			return k // in use while it is re-read, fresh, or fetched recently
 		}
 		done := make(chan struct{})
 		s.inflight = done
-		s.lastFetch = s.now()
+		s.lastFetch = now
 		s.mu.Unlock()
 		// The fetch serves every waiter: one client going away must not
 		// cancel it (the client timeout still bounds it).
-		s.refresh(context.WithoutCancel(ctx), done)
+		s.refresh(context.WithoutCancel(ctx), done, now)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,22 +220,63 @@ func (s *keySet) all() [][]byte {
 	return out
 }
 
-// refresh fetches the JWKS, replaces the fetched keys when it succeeds, and
-// closes done.
-func (s *keySet) refresh(ctx context.Context, done chan struct{}) {
-	keys, err := s.fetch(ctx)
+// trustedUntil returns, in Unix nanoseconds, until when an answer verified
+// with key kid ("" for a token without one) may be cached: the moment the
+// key set may next be re-read, max(fetched + maxAge, last attempt +
+// interval). It is 0 (no bound) for an inline key, or when nothing was
+// fetched and so only inline keys can have verified.
+func (s *keySet) trustedUntil(kid string) int64 {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.inline[kid]; ok || len(s.fetched) == 0 {
+		return 0
+	}
+	until := s.fetchedAt.Add(s.maxAge)
+	if retry := s.lastFetch.Add(s.interval); retry.After(until) {
+		until = retry
+	}
+	return until.UnixNano()
+}
+
+// refresh fetches the JWKS, replaces the fetched keys when it succeeds
+// (reporting the dropped ones), and closes done. started is when the fetch
+// began: the new copy's age counts from then.
+func (s *keySet) refresh(ctx context.Context, done chan struct{}, started time.Time) {
+	keys, err := s.fetch(ctx)
+	var gone map[string]bool
+	s.mu.Lock()
+	before := len(s.fetched)
 	if err == nil {
+		gone = droppedKeys(s.fetched, keys)
 		s.fetched = keys
+		s.fetchedAt = started
 	}
 	s.inflight = nil
 	s.mu.Unlock()
-	close(done)
-	if err != nil {
-		s.log.Warn("jwks fetch failed", "error", err.Error())
-		return
+	if len(gone) > 0 && s.dropped != nil {
+		s.dropped(gone)
 	}
-	s.log.Info("jwks refreshed", "keys", len(keys))
+	close(done)
+	switch {
+	case err != nil:
+		s.log.Warn("jwks fetch failed, keeping the keys fetched before", "keys", before, "error", err.Error())
+	case len(gone) > 0 || len(keys) != before:
+		s.log.Info("jwks refreshed", "keys", len(keys), "dropped", len(gone))
+	default:
+		s.log.Debug("jwks re-read, unchanged", "keys", len(keys))
+	}
+}
+
+// droppedKeys returns the key ids in old that are not in fresh with the
+// same key.
+func droppedKeys(old, fresh map[string][]byte) map[string]bool {
+	gone := make(map[string]bool)
+	for kid, k := range old {
+		if !bytes.Equal(fresh[kid], k) {
+			gone[kid] = true
+		}
+	}
+	return gone
 }
 
 func (s *keySet) fetch(ctx context.Context) (map[string][]byte, error) {

@@ -75,7 +75,7 @@ func servePlex(m *Middleware, rw http.ResponseWriter, req *http.Request, now int
 			delegatePreflight(m, rw, req)
 			return
 		}
-		delegate(m, rw, req, nil, 0, now)
+		delegate(m, rw, req, nil, 0, now, nil)
 		return
 	}
 	// On a token path the verdict is forwardauth's for this request alone.

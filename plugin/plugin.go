@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,7 +26,9 @@ type Middleware struct {
 	tokenPaths *regexp.Regexp
 	cache      *cache
 	verifier   *verifier // nil: no local key, always delegate
+	keys       *keySet   // the verifier's Ed25519 keys; nil: none
 	delegator  *delegator
+	outage     *outage
 	now        func() time.Time
 	log        *slog.Logger
 }
@@ -73,32 +76,41 @@ func newMiddleware(next http.Handler, config *Config, name string, opts options)
 		tokenPaths: s.tokenPaths,
 		cache:      newCache(s.cacheMax, s.cacheTTL),
 		delegator:  &delegator{url: s.validateURL, client: client, requestHeaders: s.requestHeaders},
+		outage:     &outage{},
 		now:        opts.now,
 		log:        opts.log,
 	}
 	m.plexOthers = m.plexNames[1:]
-	m.verifier = newVerifier(s, client, opts)
+	if s.keys != nil || s.jwksURL != "" {
+		c := m.cache
+		m.keys = &keySet{
+			inline:   s.keys,
+			url:      s.jwksURL,
+			interval: s.jwksInterval,
+			maxAge:   s.jwksMaxAge,
+			client:   client,
+			now:      opts.now,
+			log:      opts.log,
+			// Entries verified with a dropped key go with it.
+			dropped: func(kids map[string]bool) { cacheDropKeys(c, kids) },
+		}
+	}
+	m.verifier = newVerifier(s, m.keys)
 	return m, nil
 }
 
-// newVerifier returns the local verifier, or nil when no key is configured.
-func newVerifier(s *settings, client *http.Client, opts options) *verifier {
-	if s.keys == nil && s.jwksURL == "" && s.hmacSecret == nil {
+// newVerifier returns the local verifier over keys (nil: no Ed25519 key),
+// or nil when no key is configured at all.
+func newVerifier(s *settings, keys *keySet) *verifier {
+	if keys == nil && s.hmacSecret == nil {
 		return nil
 	}
 	v := &verifier{hmacKey: s.hmacSecret, issuer: s.issuer, audience: s.audience, leeway: s.leeway}
 	if s.hmacSecret != nil {
 		v.hmacKID = hmacKeyID(s.hmacSecret)
 	}
-	if s.keys != nil || s.jwksURL != "" {
-		v.edKeys = &keySet{
-			inline:   s.keys,
-			url:      s.jwksURL,
-			interval: s.jwksInterval,
-			client:   client,
-			now:      opts.now,
-			log:      opts.log,
-		}
+	if keys != nil {
+		v.edKeys = keys
 	}
 	return v
 }
@@ -147,7 +159,9 @@ func (m *Middleware) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 // BenchmarkInterpretedLocalVerifyMissHS256 in e2e/interp; bench/README.md).
 
 // serveMiss tries every credential the request carries against the cache,
-// then verifies them locally, then delegates.
+// then verifies them locally, then delegates. A token that verifies but is
+// past its refresh point is delegated too, and kept as the fallback in case
+// forwardauth cannot answer.
 func serveMiss(m *Middleware, rw http.ResponseWriter, req *http.Request) {
 	creds, cookies := credentials(req, m.cookieName)
 	now := m.now().UnixNano()
@@ -161,15 +175,20 @@ func serveMiss(m *Middleware, rw http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
+	var fb *fallback
 	if m.verifier != nil {
 		for i, tok := range creds {
-			if id := verifyLocal(req.Context(), m, tok, now); id != nil {
+			id, until, due := verifyLocal(req.Context(), m, tok, now)
+			if id != nil && !due {
 				allowCached(m, rw, req, id, i < cookies, now)
 				return
 			}
+			if id != nil && fb == nil {
+				fb = &fallback{token: tok, id: id, until: until, fromCookie: i < cookies}
+			}
 		}
 	}
-	delegate(m, rw, req, creds, cookies, now)
+	delegate(m, rw, req, creds, cookies, now, fb)
 }
 
 // allow sets the identity headers and calls the next handler.
@@ -192,23 +211,37 @@ func allowCached(m *Middleware, rw http.ResponseWriter, req *http.Request, id *i
 	allow(m, rw, req, id)
 }
 
-// verifyLocal verifies tok at now (Unix nanoseconds) and caches the
-// identity from its "hdr" claim. It returns nil when the token does not
-// verify or carries no "hdr" claim; the request is then delegated.
-func verifyLocal(ctx context.Context, m *Middleware, tok string, now int64) *identity {
+// verifyLocal verifies tok at now (Unix nanoseconds) and returns the
+// identity from its "hdr" claim, or nil when the token does not verify or
+// carries no "hdr" claim; the request is then delegated. Before the token's
+// refresh point the identity is cached until min(exp, refresh point, the
+// key's trust, now + CacheTTL). From the refresh point on it is not cached
+// and due is true: the request is delegated, and until (exp, bounded by the
+// key's trust) is how long it may be honoured if forwardauth cannot answer.
+func verifyLocal(ctx context.Context, m *Middleware, tok string, now int64) (id *identity, until int64, due bool) {
 	claims, err := verify(ctx, m.verifier, tok, now)
 	if err != nil {
 		m.log.Debug("local verification failed, delegating", "reason", err.Error())
-		return nil
+		return nil, 0, false
 	}
 	hdr, ok := claims["hdr"].(map[string]any)
 	if !ok {
 		m.log.Debug("verified token has no hdr claim, delegating")
-		return nil
+		return nil, 0, false
 	}
-	id := identityFromClaim(m.identity.names, hdr)
-	cachePut(m.cache, tok, id, expiryNanos(claims), now)
-	return id
+	id = identityFromClaim(m.identity.names, hdr)
+	bound, kid := keyBound(m, tok)
+	id.kid = kid
+	until = earlier(expiryNanos(claims), bound)
+	if rat, has := refreshNanos(claims); has {
+		if now >= rat {
+			m.log.Debug("token past its refresh point, delegating")
+			return id, until, true
+		}
+		until = earlier(until, rat)
+	}
+	cachePut(m.cache, tok, id, until, now)
+	return id, until, false
 }
 
 // identityFromClaim takes the configured identity headers from a token's
@@ -225,22 +258,28 @@ func identityFromClaim(names []string, hdr map[string]any) *identity {
 	return id
 }
 
-// delegate asks forwardauth and acts on its answer.
-func delegate(m *Middleware, rw http.ResponseWriter, req *http.Request, creds []string, cookies int, now int64) {
+// delegate asks forwardauth and acts on its answer. fb, when not nil, is a
+// locally verified token past its refresh point, honoured when forwardauth
+// is unreachable or answers 5xx.
+func delegate(m *Middleware, rw http.ResponseWriter, req *http.Request, creds []string, cookies int, now int64, fb *fallback) {
 	resp, err := m.delegator.ask(req)
 	if err != nil {
-		m.log.Warn("forwardauth unreachable, answering 503", "error", err.Error())
-		unavailable(rw)
+		companionFailed(m, rw, req, fb, now, err.Error())
 		return
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 599 {
 		// Not an answer a client can be given (WriteHeader would panic
 		// on some): treat it as forwardauth failing.
 		drain(resp.Body)
-		m.log.Warn("forwardauth answered an invalid status, answering 503", "status", resp.StatusCode)
-		unavailable(rw)
+		companionFailed(m, rw, req, fb, now, "invalid status "+strconv.Itoa(resp.StatusCode))
 		return
 	}
+	if resp.StatusCode > 499 && fb != nil {
+		drain(resp.Body)
+		companionFailed(m, rw, req, fb, now, "status "+strconv.Itoa(resp.StatusCode))
+		return
+	}
+	companionAnswered(m)
 	if resp.StatusCode > 299 {
 		m.log.Debug("forwardauth denied the request", "status", resp.StatusCode)
 		relay(rw, resp)
@@ -259,7 +298,7 @@ func delegate(m *Middleware, rw http.ResponseWriter, req *http.Request, creds []
 		allow(m, rw, req, id)
 		return
 	}
-	cachePut(m.cache, creds[0], id, tokenExpiry(creds[0]), now)
+	cachePut(m.cache, creds[0], id, delegatedUntil(creds[0], now), now)
 	allowCached(m, rw, req, id, cookies == 1, now)
 }
 

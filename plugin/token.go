@@ -190,21 +190,3 @@ func expiryNanos(claims map[string]any) int64 {
 	}
 	return sec * int64(time.Second)
 }
-
-// tokenExpiry reads "exp" from a token's payload without verifying it, in
-// Unix nanoseconds; it only shortens how long forwardauth's positive answer
-// is cached. It is 0 when there is no readable exp.
-func tokenExpiry(token string) int64 {
-	if len(token) > maxTokenBytes {
-		return 0
-	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return 0
-	}
-	claims, err := decodeJSON(parts[1])
-	if err != nil {
-		return 0
-	}
-	return expiryNanos(claims)
-}

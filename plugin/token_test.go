@@ -172,32 +172,6 @@ func TestVerifierWithoutIssuerIgnoresIssValue(t *testing.T) {
 	}
 }
 
-func TestTokenExpiryReadsUnverifiedExp(t *testing.T) {
-	key := newTestKey(t)
-	cases := []struct {
-		name  string
-		token string
-		want  time.Time
-		ok    bool
-	}{
-		{"exp of a well-formed token", edToken(t, key, goodClaims()), testNow.Add(time.Hour), true},
-		{"no exp", edToken(t, key, withClaim("exp", nil)), time.Time{}, false},
-		{"not a JWT", "opaque-session-id", time.Time{}, false},
-		{"bad payload", "a.b.c", time.Time{}, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var want int64
-			if tc.ok {
-				want = tc.want.UnixNano()
-			}
-			if got := tokenExpiry(tc.token); got != want {
-				t.Fatalf("tokenExpiry = %d, want %d", got, want)
-			}
-		})
-	}
-}
-
 // refTimes is checkClaims' date rule written with time.Time, as jwt/v5
 // checks exp (required), iat and nbf with a leeway.
 func refTimes(leeway time.Duration, claims map[string]any, now time.Time) error {

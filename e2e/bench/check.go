@@ -64,7 +64,7 @@ func (r *rig) probes() []probe {
 				probe{route: rt, token: r.plexToken, forgedUser: "mallory@" + harness.Domain, wantStatus: 200, wantUser: r.plexUser})
 			continue
 		}
-		gated := rt.ID >= 2 && rt.ID <= 5
+		gated := rt.ID >= 2 && rt.ID <= 5 || rt.ID == 10
 		want := ""
 		if gated {
 			want = user(0)

@@ -61,7 +61,7 @@ func (r *rig) measureRoute(ctx context.Context, rt Route, o Options, round int, 
 	if err != nil {
 		return Measurement{}, err
 	}
-	s, err := r.load(rt, o).Run(ctx)
+	s, err := r.load(rt, o, round).Run(ctx)
 	if perr := wait(); err == nil {
 		err = perr
 	}
@@ -109,11 +109,19 @@ func roundOrder(round, n int) []int {
 }
 
 // load is route rt's measurement: route 3 cycles the distinct sessions,
+// route 10 the hit session with a session to refresh every refreshEvery
+// (new ones each round),
 // routes 8 and 9 send the Plex token, every other route the hit session.
-func (r *rig) load(rt Route, o Options) Load {
+func (r *rig) load(rt Route, o Options, round int) Load {
 	l := r.tokens(rt)
-	if rt.ID == 3 {
+	switch rt.ID {
+	case 3:
 		l.Tokens = r.misses
+	case 10:
+		// Each round its own sessions to refresh: one refreshed in an
+		// earlier round is a cache hit now.
+		part := len(r.refreshes) / o.Rounds
+		l.Tokens = r.refreshes[round*part : (round+1)*part]
 	}
 	l.Conns, l.Warmup, l.Duration = o.Conns, o.Warmup, o.Duration
 	l.CPU = cpuMeter(r.traefik.Process().Pid(), r.forwardauth.Process().Pid())

@@ -130,7 +130,7 @@ func TestOptionsValidateReportsEveryProblem(t *testing.T) {
 
 func TestCPURatioIsTheInverseRatioOfCostPerRequest(t *testing.T) {
 	res := fakeResults([]float64{1000, 960, 300, 950, 200, 300}, boundedMemory())
-	costs := []time.Duration{40, 43, 100, 42, 150, 120, 41, 45, 46} // µs of CPU per request, route 1 … 9
+	costs := []time.Duration{40, 43, 100, 42, 150, 120, 41, 45, 46, 60} // µs of CPU per request, route 1 … 10
 	for i := range res.Routes {
 		for j := range res.Routes[i].Rounds {
 			res.Routes[i].Rounds[j].CPU = CPUTimes{Traefik: costs[i] / 2 * time.Microsecond, Total: costs[i] * time.Microsecond}
@@ -200,7 +200,7 @@ func TestEveryRoundVisitsEveryRouteOnceAndLaterRoundsDiffer(t *testing.T) {
 
 func TestLimitsSplitTheHitCost(t *testing.T) {
 	res := fakeResults([]float64{1000, 960, 300, 950, 200, 300}, boundedMemory())
-	costs := []time.Duration{100, 130, 400, 130, 300, 230, 104, 135, 140}
+	costs := []time.Duration{100, 130, 400, 130, 300, 230, 104, 135, 140, 160}
 	for i := range res.Routes {
 		for j := range res.Routes[i].Rounds {
 			res.Routes[i].Rounds[j].CPU = CPUTimes{Traefik: costs[i] * time.Microsecond, Total: costs[i] * time.Microsecond}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/plexgate/plexgate/e2e/harness"
 )
@@ -31,6 +32,9 @@ type rig struct {
 	// hit is the one session of routes 1, 2 and 4–6; misses are route 3's.
 	hit    string
 	misses []string
+	// refreshes are route 10's: the hit session, with every refreshEvery-th
+	// a distinct session past its refresh point.
+	refreshes []string
 	// plexToken is the Plex token of routes 8 and 9 (the owner's account
 	// at the stand-in plex.tv).
 	plexToken, plexUser string
@@ -105,8 +109,31 @@ func (r *rig) mint(runDir string, n int, log *slog.Logger) (*Minter, error) {
 	if r.hit, err = m.Mint(0); err != nil {
 		return nil, err
 	}
-	r.misses, err = m.MintMany(1, n)
+	if r.misses, err = m.MintMany(1, n); err != nil {
+		return nil, err
+	}
+	r.refreshes, err = refreshLoad(m, r.hit, n)
 	return m, err
+}
+
+// refreshLoad is route 10's token list: n sessions signed in an hour ago
+// (so past their refresh point, session.refresh_after), each after
+// refreshEvery-1 uses of the hit session.
+func refreshLoad(m *Minter, hit string, n int) ([]string, error) {
+	due := *m
+	due.Now = func() time.Time { return time.Now().Add(-time.Hour) }
+	old, err := due.MintMany(1_000_000, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, n*refreshEvery)
+	for _, tok := range old {
+		for i := 1; i < refreshEvery; i++ {
+			out = append(out, hit)
+		}
+		out = append(out, tok)
+	}
+	return out, nil
 }
 
 func (r *rig) startTraefik(ctx context.Context, paths harness.Paths, runDir string, o Options, m *Minter) error {

@@ -10,7 +10,7 @@ import (
 
 // Route is one router of the benchmark's Traefik.
 type Route struct {
-	// ID is the route's number (1–6 the issue's, 7–9 added since).
+	// ID is the route's number (1–6 the issue's, 7–10 added since).
 	ID int
 	// Name is a short label, also the first label of Host.
 	Name string
@@ -28,7 +28,10 @@ func (r Route) Host() string { return r.Name + "." + harness.Domain }
 // Routes are the issue's six routes in its order, then route 7, a
 // diagnostic one: an empty Yaegi middleware (see floorFiles), then routes 8
 // and 9: a Plex app's token (verified once by forwardauth with the
-// stand-in plex.tv, then cache hits) in the header and in the query.
+// stand-in plex.tv, then cache hits) in the header and in the query, then
+// route 10: route 2's hit session, but one request in refreshEvery carries a
+// session past its refresh point, seen for the first time (the plugin asks
+// forwardauth, which re-issues it).
 var Routes = []Route{
 	{1, "noauth", "no authentication", ""},
 	{2, "plugin-hit", "plugin, cache hit", ""},
@@ -39,7 +42,11 @@ var Routes = []Route{
 	{7, "yaegi-floor", "empty Yaegi plugin (diagnostic)", ""},
 	{8, "plex-header", "plugin, Plex token hit (header)", "header"},
 	{9, "plex-query", "plugin, Plex token hit (query)", "query"},
+	{10, "plugin-refresh", "plugin, 1 in 10 refreshes", ""},
 }
+
+// refreshEvery is route 10's share of requests that refresh: one in this.
+const refreshEvery = 10
 
 // plexWebQuery is the query Plex Web sends with every call, the token last.
 const plexWebQuery = "X-Plex-Product=Plex%20Web&X-Plex-Version=4.145.1&X-Plex-Client-Identifier=bench&X-Plex-Platform=Chrome&X-Plex-Token="
@@ -136,6 +143,7 @@ func middlewares(s Site) map[string]any {
 		"yaegi-floor":     map[string]any{"plugin": map[string]any{"benchfloor": map[string]any{}}},
 		"plex-header":     plugin(nil),
 		"plex-query":      plugin(nil),
+		"plugin-refresh":  plugin(local),
 	}
 }
 

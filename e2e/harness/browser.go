@@ -28,6 +28,9 @@ type BrowserStep struct {
 	WaitURL string `json:"waitURL,omitempty"`
 	// Reload reloads the page this many times.
 	Reload int `json:"reload,omitempty"`
+	// SleepMs waits this many milliseconds (for sessions to reach their
+	// refresh point).
+	SleepMs int `json:"sleepMs,omitempty"`
 }
 
 // PageState is what the browser saw after a step.

@@ -7,7 +7,7 @@
 //   { "chromium": "/usr/bin/chromium", "home": "<HOME with an NSS db trusting Pebble's root>",
 //     "screenshot": "<png path written on failure>", "timeoutMs": 20000,
 //     "steps": [ { "goto": "https://…" }, { "login": { "username", "password", "otp" } },
-//                { "waitURL": "https://…" }, { "reload": 3 } ] }
+//                { "waitURL": "https://…" }, { "reload": 3 }, { "sleepMs": 2000 } ] }
 //
 // Result: { "ok": true|false, "error": "…", "steps": [ { "url", "status", "text" } ],
 //           "cookies": [ { "name", "domain", "value" } ] }
@@ -70,6 +70,10 @@ async function runStep(page, step) {
   if (step.waitURL) {
     await page.waitForURL((u) => u.href.startsWith(step.waitURL), { timeout });
     await page.waitForLoadState('load', { timeout });
+    return record(page, null);
+  }
+  if (step.sleepMs) {
+    await new Promise((resolve) => { setTimeout(resolve, step.sleepMs); });
     return record(page, null);
   }
   if (step.reload) {

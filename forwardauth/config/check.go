@@ -121,6 +121,9 @@ func (c *Config) checkSession(p *Problems) {
 	if s.MaxAge < time.Minute {
 		p.addf("session.max_age", "%s is too short (at least 1m)", s.MaxAge)
 	}
+	if s.RefreshAfter < time.Second || s.RefreshAfter > s.MaxAge {
+		p.addf("session.refresh_after", "%s must be at least 1s and at most session.max_age (%s)", s.RefreshAfter, s.MaxAge)
+	}
 	if s.Leeway < 0 || s.Leeway > 5*time.Minute {
 		p.addf("session.leeway", "%s must be between 0 and 5m", s.Leeway)
 	}

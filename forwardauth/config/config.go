@@ -74,8 +74,20 @@ type SessionConfig struct {
 	CookieDomain string `yaml:"cookie_domain"`
 	// CookiePath is the session cookie's Path. Default "/".
 	CookiePath string `yaml:"cookie_path"`
-	// MaxAge is the session lifetime (cookie Max-Age and token exp). Default 12h.
+	// MaxAge is the session's absolute lifetime, counted from the sign-in
+	// (the token's auth_time, kept across refreshes): the token's exp and
+	// the cookie's expiry. Default 12h.
 	MaxAge time.Duration `yaml:"max_age"`
+	// RefreshAfter is the token's short lifetime: iat + RefreshAfter is its
+	// refresh point (the rat claim), after which the plugin asks /validate,
+	// which re-applies the current rules and answers with a fresh token
+	// (docs/contract.md). More than 0, at most MaxAge. Default 15m.
+	RefreshAfter time.Duration `yaml:"refresh_after"`
+	// DenyListFile is a file of sessions and subjects refused from now on
+	// ("sign out everywhere", docs/operations.md): lines "sid <sid>" or
+	// "sub <subject> [<RFC 3339 time>]". It is re-read when it changes.
+	// Default "" (none).
+	DenyListFile string `yaml:"deny_list_file"`
 	// Secure sets the cookie's Secure attribute. Default true.
 	Secure bool `yaml:"secure"`
 	// HTTPOnly sets the cookie's HttpOnly attribute. Default true.
@@ -189,13 +201,14 @@ func Default() Config {
 			EndSession: true,
 		},
 		Session: SessionConfig{
-			CookieName: "plexgate_session",
-			CookiePath: "/",
-			MaxAge:     12 * time.Hour,
-			Secure:     true,
-			HTTPOnly:   true,
-			Audience:   "plexgate",
-			Leeway:     30 * time.Second,
+			CookieName:   "plexgate_session",
+			CookiePath:   "/",
+			MaxAge:       12 * time.Hour,
+			RefreshAfter: 15 * time.Minute,
+			Secure:       true,
+			HTTPOnly:     true,
+			Audience:     "plexgate",
+			Leeway:       30 * time.Second,
 		},
 		Authz:   AuthzConfig{GroupsClaim: "groups", MFAAMR: []string{"mfa"}},
 		Headers: HeadersConfig{UserClaim: "email"},

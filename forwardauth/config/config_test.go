@@ -74,6 +74,8 @@ func TestCheckRejectsConflictingSecrets(t *testing.T) {
 		{"bad public url", func(c *Config) { c.PublicURL = "auth.example.com" }, "public_url:"},
 		{"cookie domain outside public url", func(c *Config) { c.Session.CookieDomain = "example.org" }, "session.cookie_domain:"},
 		{"look-alike cookie domain", func(c *Config) { c.PublicURL = "https://auth.notexample.com" }, "session.cookie_domain:"},
+		{"refresh_after zero", func(c *Config) { c.Session.RefreshAfter = 0 }, "session.refresh_after:"},
+		{"refresh_after past max_age", func(c *Config) { c.Session.RefreshAfter = 13 * time.Hour }, "session.refresh_after:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,4 +174,23 @@ func newTestFlagSet() *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	RegisterFlags(fs)
 	return fs
+}
+
+func TestRefreshAfterAndMaxAgeComeFromEveryPlace(t *testing.T) {
+	file := writeFile(t, "fa.yml", "session:\n  refresh_after: 10m\n  max_age: 8h\n  deny_list_file: /etc/plexgate/deny\n")
+	cfg, err := Load(file, mapEnv(map[string]string{"PLEXGATE_SESSION_REFRESH_AFTER": "20m"}), map[string]string{"session.max_age": "6h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Session.RefreshAfter != 20*time.Minute || cfg.Session.MaxAge != 6*time.Hour || cfg.Session.DenyListFile != "/etc/plexgate/deny" {
+		t.Fatalf("refresh_after %s, max_age %s, deny_list_file %q", cfg.Session.RefreshAfter, cfg.Session.MaxAge, cfg.Session.DenyListFile)
+	}
+	if d := Default(); d.Session.RefreshAfter != 15*time.Minute || d.Session.MaxAge != 12*time.Hour {
+		t.Fatalf("defaults: refresh_after %s, max_age %s", d.Session.RefreshAfter, d.Session.MaxAge)
+	}
+	good := testConfig(t, t.TempDir(), "https://idp.example.com")
+	good.Session.RefreshAfter, good.Session.MaxAge = 5*time.Second, time.Minute
+	if err := good.Check(); err != nil {
+		t.Fatalf("short refresh_after within max_age: %v", err)
+	}
 }

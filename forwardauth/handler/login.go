@@ -92,6 +92,12 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, d *login.Di
 		writePage(w, http.StatusForbidden, pageData{Title: "Access denied", Message: string(why), Link: s.path("/logout"), LinkText: "Sign out"})
 		return
 	}
+	if _, banned := s.deny.Refused("", id.Subject, s.now()); banned {
+		s.metrics.logins.WithLabelValues("denied").Inc()
+		s.log.Info("login denied: subject on the deny list", "sub", id.Subject)
+		writePage(w, http.StatusForbidden, pageData{Title: "Access denied", Message: "Your account is not allowed to use this site.", Link: s.path("/logout"), LinkText: "Sign out"})
+		return
+	}
 	tok, err := s.sessions.Mint(id)
 	if err != nil {
 		s.sessionTooLarge(w, err)

@@ -16,7 +16,9 @@ type metrics struct {
 	plex     *prometheus.CounterVec
 	logins   *prometheus.CounterVec
 	errors   *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	// refreshes counts sessions re-issued by /validate past their refresh point.
+	refreshes prometheus.Counter
+	latency   *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -38,6 +40,10 @@ func newMetrics() *metrics {
 			Name: "plexgate_errors_total",
 			Help: "Internal and provider errors by kind.",
 		}, []string{"kind"}),
+		refreshes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "plexgate_session_refreshes_total",
+			Help: "Sessions re-issued by /validate past their refresh point (also counted as allowed).",
+		}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "plexgate_request_duration_seconds",
 			Help:    "Request latency by handler.",
@@ -53,7 +59,7 @@ func newMetrics() *metrics {
 	for _, r := range []string{"success", "denied", "failed", "provider_error"} {
 		m.logins.WithLabelValues(r)
 	}
-	m.reg.MustRegister(m.validate, m.plex, m.logins, m.errors, m.latency,
+	m.reg.MustRegister(m.validate, m.plex, m.logins, m.errors, m.refreshes, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

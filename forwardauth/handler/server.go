@@ -33,6 +33,7 @@ type Server struct {
 	used      *login.UsedStates // consumed states, so a replay fails even with the cookie
 	provider  *login.Provider
 	authz     *authz.Rules
+	deny      *authz.DenyList // session.deny_list_file
 	redirects *redirects
 	cache     *tokenCache
 	metrics   *metrics
@@ -65,6 +66,10 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 	if err != nil {
 		p.Addf("oidc.ca_file", "%v", err)
 	}
+	deny, err := authz.LoadDenyList(cfg.Session.DenyListFile, now, log)
+	if err != nil {
+		p.Addf("session.deny_list_file", "%v", err)
+	}
 	owner, err := plexOwnerToken(cfg.Plex)
 	if err != nil {
 		p.Addf("plex.owner_token_file", "%v", err)
@@ -83,6 +88,7 @@ func New(cfg config.Config, log *slog.Logger, now func() time.Time) (*Server, er
 		states:    session.NewStates(keys, issuer, cfg.Session.Audience, cfg.Session.Leeway, now),
 		used:      login.NewUsedStates(login.MaxUsedStates),
 		authz:     authz.NewRules(cfg.Authz),
+		deny:      deny,
 		redirects: newRedirects(cfg.Redirect.AllowedDomains, cfg.Session.CookieDomain, public.Hostname()),
 		cache:     newTokenCache(10000, now),
 		metrics:   newMetrics(),

@@ -35,9 +35,10 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 		s.unauthenticated(w, r, orig)
 		return
 	}
-	if s.authz.Decide(claims.Email, claims.Groups, claims.AMR, claims.ACR) != authz.Allowed {
-		s.countValidate("forbidden")
-		http.Error(w, "forbidden", http.StatusForbidden)
+	if !s.admit(w, r, orig, claims) {
+		return
+	}
+	if s.sessions.Due(claims) && !s.refresh(w, claims) {
 		return
 	}
 	for name, value := range claims.Hdr {
@@ -49,6 +50,57 @@ func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.countValidate("allowed")
 	w.WriteHeader(http.StatusOK)
+}
+
+// admit applies the deny list, max_age and the current rules to a verified
+// session and answers when it is not admitted: a session on the deny list
+// or past max_age (counted from the sign-in) is no session (302 or 401), a
+// subject on the deny list without a time and a user the rules no longer
+// allow get 403, except a browser navigation lacking the second factor the
+// rules now require, sent to the login.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, orig *url.URL, c *session.Claims) bool {
+	refused, banned := s.deny.Refused(c.SID, c.Subject, s.sessions.SignedIn(c))
+	if banned {
+		s.log.Debug("subject on the deny list", "sub", c.Subject)
+		s.forbidden(w)
+		return false
+	}
+	if refused || s.sessions.Expired(c) {
+		s.log.Debug("session on the deny list or past max_age", "sub", c.Subject, "deny_list", refused)
+		s.unauthenticated(w, r, orig)
+		return false
+	}
+	why := s.authz.Decide(c.Email, c.Groups, c.AMR, c.ACR)
+	if why == authz.DenyMFAMissing && isNavigation(r) {
+		s.countValidate("redirect")
+		http.Redirect(w, r, s.path("/login")+"?rd="+url.QueryEscape(orig.String()), http.StatusFound)
+		return false
+	}
+	if why != authz.Allowed {
+		s.forbidden(w)
+		return false
+	}
+	return true
+}
+
+// refresh sets the successor of the session c, past its refresh point, as
+// the session cookie. It answers 500 and returns false when it cannot be
+// minted (it always could at the sign-in, with the same claims).
+func (s *Server) refresh(w http.ResponseWriter, c *session.Claims) bool {
+	tok, err := s.sessions.Refresh(c)
+	if err != nil {
+		s.internalError(w, "session_refresh", err)
+		return false
+	}
+	maxAge := int(c.ExpiresAt.Sub(s.now()).Seconds())
+	http.SetCookie(w, s.sessionCookie(tok, max(maxAge, 1)))
+	s.metrics.refreshes.Inc()
+	return true
+}
+
+func (s *Server) forbidden(w http.ResponseWriter) {
+	s.countValidate("forbidden")
+	http.Error(w, "forbidden", http.StatusForbidden)
 }
 
 func (s *Server) countValidate(result string) {

@@ -124,8 +124,12 @@ func TestValidateReappliesCurrentRules(t *testing.T) {
 	e.srv = e.server(e.cfg)
 	c = e.session()
 	e.srv = e.server(mfa)
-	if resp := e.validate(site, nil, c); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("without mfa: status %d, want 403", resp.StatusCode)
+	if resp := e.validate(site, map[string]string{"X-Requested-With": "XMLHttpRequest"}, c); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("without mfa, XHR: status %d, want 403", resp.StatusCode)
+	}
+	// A browser is sent to sign in again, with a second factor this time.
+	if resp := e.validate(site, nil, c); resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), "https://auth.example.com/login?rd=") {
+		t.Fatalf("without mfa, navigation: status %d, Location %q; want 302 to the login", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
 

@@ -22,14 +22,18 @@ type Claims struct {
 	jwt.RegisteredClaims
 	// Aud replaces RegisteredClaims.Audience so that aud is a JSON string,
 	// as the contract says, rather than an array.
-	Aud    string            `json:"aud"`
-	SID    string            `json:"sid"`
-	Email  string            `json:"email,omitempty"`
-	Name   string            `json:"name,omitempty"`
-	Groups []string          `json:"groups,omitempty"`
-	AMR    []string          `json:"amr,omitempty"`
-	ACR    string            `json:"acr,omitempty"`
-	Hdr    map[string]string `json:"hdr"`
+	Aud string `json:"aud"`
+	// AuthTime is the sign-in, kept across refreshes; MaxAge counts from it.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	// RefreshAt is the refresh point, "rat": IssuedAt + RefreshAfter.
+	RefreshAt *jwt.NumericDate  `json:"rat,omitempty"`
+	SID       string            `json:"sid"`
+	Email     string            `json:"email,omitempty"`
+	Name      string            `json:"name,omitempty"`
+	Groups    []string          `json:"groups,omitempty"`
+	AMR       []string          `json:"amr,omitempty"`
+	ACR       string            `json:"acr,omitempty"`
+	Hdr       map[string]string `json:"hdr"`
 }
 
 // Identity is what a login establishes about a user, before minting.
@@ -45,23 +49,27 @@ type Identity struct {
 
 // Sessions mints and verifies session tokens.
 type Sessions struct {
-	keys     *Keys
-	issuer   string
-	audience string
-	maxAge   time.Duration
-	cookie   string
-	now      func() time.Time
-	parser   *jwt.Parser
+	keys         *Keys
+	issuer       string
+	audience     string
+	maxAge       time.Duration
+	refreshAfter time.Duration
+	leeway       time.Duration
+	cookie       string
+	now          func() time.Time
+	parser       *jwt.Parser
 }
 
 // NewSessions returns the minter and verifier of session tokens signed with
-// keys, issued by issuer, with cfg's audience, lifetime (max_age), leeway and
-// cookie name (which bounds the token's size). now nil means time.Now.
+// keys, issued by issuer, with cfg's audience, lifetimes (max_age,
+// refresh_after), leeway and cookie name (which bounds the token's size).
+// now nil means time.Now.
 func NewSessions(keys *Keys, cfg config.SessionConfig, issuer string, now func() time.Time) *Sessions {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Sessions{keys: keys, issuer: issuer, audience: cfg.Audience, maxAge: cfg.MaxAge, cookie: cfg.CookieName, now: now}
+	s := &Sessions{keys: keys, issuer: issuer, audience: cfg.Audience, maxAge: cfg.MaxAge,
+		refreshAfter: cfg.RefreshAfter, leeway: cfg.Leeway, cookie: cfg.CookieName, now: now}
 	s.parser = jwt.NewParser(
 		jwt.WithValidMethods(keys.methods),
 		jwt.WithAudience(cfg.Audience),
@@ -81,21 +89,41 @@ func (s *Sessions) Issuer() string { return s.issuer }
 // ErrTooLarge is returned (wrapped) when a session would not fit in a cookie.
 var ErrTooLarge = errors.New("session: token too large for a cookie")
 
-// Mint signs a session token for id; it refuses tokens whose cookie would
-// exceed MaxCookieBytes and names the largest claims.
+// Mint signs a session token for id, signed in now; it refuses tokens whose
+// cookie would exceed MaxCookieBytes and names the largest claims.
 func (s *Sessions) Mint(id Identity) (string, error) {
 	now := s.now()
 	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Subject:   id.Subject,
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(s.maxAge)),
 		},
-		Aud: s.audience, SID: randomID(16), Email: id.Email, Name: id.Name,
+		AuthTime: jwt.NewNumericDate(now),
+		Aud:      s.audience, SID: randomID(16), Email: id.Email, Name: id.Name,
 		Groups: id.Groups, AMR: id.AMR, ACR: id.ACR, Hdr: id.Headers,
 	}
+	return s.sign(c, now)
+}
+
+// Refresh signs the successor of the verified token c: the same session
+// (sid, subject, sign-in, claims, exp) with a new iat, nbf and refresh point.
+func (s *Sessions) Refresh(c *Claims) (string, error) {
+	next := *c
+	signedIn := s.SignedIn(c)
+	next.Issuer = s.issuer
+	next.AuthTime = jwt.NewNumericDate(signedIn)
+	if end := signedIn.Add(s.maxAge); end.Before(c.ExpiresAt.Time) {
+		next.ExpiresAt = jwt.NewNumericDate(end) // max_age was lowered since
+	}
+	return s.sign(next, s.now())
+}
+
+// sign dates c at now (iat, nbf, rat) and signs it.
+func (s *Sessions) sign(c Claims, now time.Time) (string, error) {
+	c.IssuedAt = jwt.NewNumericDate(now)
+	c.NotBefore = jwt.NewNumericDate(now)
+	c.RefreshAt = jwt.NewNumericDate(now.Add(s.refreshAfter))
 	tok := jwt.NewWithClaims(s.keys.signMethod, c)
 	tok.Header["kid"] = s.keys.signKID
 	raw, err := tok.SignedString(s.keys.signKey)
@@ -154,6 +182,34 @@ func (s *Sessions) Verify(raw string) (*Claims, error) {
 		return nil, errors.New("session: missing sub or sid")
 	}
 	return &c, nil
+}
+
+// SignedIn is the sign-in time of a verified token: auth_time, or iat for a
+// token minted before auth_time existed (it was never refreshed).
+func (s *Sessions) SignedIn(c *Claims) time.Time {
+	if c.AuthTime != nil {
+		return c.AuthTime.Time
+	}
+	return c.IssuedAt.Time
+}
+
+// Due reports whether a verified token is past its refresh point, taken
+// early by the leeway (at most half of refresh_after), so that a plugin whose
+// clock is ahead by less than that never delegates a token forwardauth does
+// not refresh (docs/contract.md). A token without rat was minted before
+// refresh points existed: its point is iat + refresh_after.
+func (s *Sessions) Due(c *Claims) bool {
+	at := c.IssuedAt.Add(s.refreshAfter)
+	if c.RefreshAt != nil {
+		at = c.RefreshAt.Time
+	}
+	return !s.now().Before(at.Add(-min(s.leeway, s.refreshAfter/2)))
+}
+
+// Expired reports whether the session is past max_age counted from its
+// sign-in, as configured now (a lowered max_age applies to live sessions).
+func (s *Sessions) Expired(c *Claims) bool {
+	return !s.now().Before(s.SignedIn(c).Add(s.maxAge).Add(s.leeway))
 }
 
 // randomID returns n random bytes, base64url.
