@@ -225,8 +225,9 @@ func checkSessions(t *testing.T, r *harness.Replicas, stage string, restarted in
 
 // replayState shows what the used-state set does across replicas: a login
 // state is accepted once per replica process. The callback's code is made
-// up, so each accepted state ends at the code exchange (502); a state the
-// replica has already used ends before it (400).
+// up, so each accepted state ends at the code exchange, which the provider
+// refuses (400, "Sign in again"); a state the replica has already used ends
+// before it (400, the attempt "unknown, expired or already used").
 func replayState(t *testing.T, r *harness.Replicas) {
 	login := get(t, r.Forwardauth[0].URL+"/login?rd="+url.QueryEscape(r.Traefik[0].URL(harness.PlexHost, "/web")), nil)
 	loc, _ := url.Parse(login.header.Get("Location"))
@@ -240,19 +241,23 @@ func replayState(t *testing.T, r *harness.Replicas) {
 	}
 	callback := "/auth?state=" + url.QueryEscape(state) + "&code=made-up"
 	header := http.Header{"Cookie": {strings.Join(cookies, "; ")}}
+	const stateUsed = "unknown, expired or already used"
 	steps := []struct {
-		replica, want int
-		what          string
+		replica   int
+		stateUsed bool
+		what      string
 	}{
-		{0, http.StatusBadGateway, "first use on replica 0: state accepted, code refused by the provider"},
-		{0, http.StatusBadRequest, "replay on replica 0: state already used"},
-		{1, http.StatusBadGateway, "replay on replica 1: its used-state set is its own, the state passes; the provider refuses the code"},
-		{1, http.StatusBadRequest, "second replay on replica 1: state already used there too"},
+		{0, false, "first use on replica 0: state accepted, code refused by the provider"},
+		{0, true, "replay on replica 0: state already used"},
+		{1, false, "replay on replica 1: its used-state set is its own, the state passes; the provider refuses the code"},
+		{1, true, "second replay on replica 1: state already used there too"},
 	}
 	for _, s := range steps {
 		resp := get(t, r.Forwardauth[s.replica].URL+callback, header)
-		if resp.status != s.want || strings.Contains(resp.header.Get("Set-Cookie"), harness.CookieName+"=ey") {
-			t.Errorf("%s: status %d, want %d (body %.200q)", s.what, resp.status, s.want, resp.body)
+		if resp.status != http.StatusBadRequest || strings.Contains(resp.body, stateUsed) != s.stateUsed ||
+			strings.Contains(resp.header.Get("Set-Cookie"), harness.CookieName+"=ey") {
+			t.Errorf("%s: status %d, want 400 with the state %s (body %.300q)", s.what, resp.status,
+				map[bool]string{true: "refused", false: "accepted"}[s.stateUsed], resp.body)
 		}
 	}
 }
