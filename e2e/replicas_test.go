@@ -274,54 +274,67 @@ func replayState(t *testing.T, r *harness.Replicas) {
 // most one per worker per Traefik. Every later request goes to replica 0.
 func killUnderLoad(t *testing.T, r *harness.Replicas) {
 	const workers = 4
-	var sent, failed atomic.Int64
-	var mu sync.Mutex
-	var failures []string
+	l := &load{r: r}
 	ctx, stop := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			client := stack.HTTPClient()
-			for n := 0; ctx.Err() == nil; n++ {
-				tr := r.Traefik[(w+n)%2]
-				target, want := tr.URL(harness.PlexHost, fmt.Sprintf("/load/%d/%d", w, n)), http.StatusFound
-				if n%2 == 1 {
-					target, want = tr.URL(harness.AuthHost, "/healthz"), http.StatusOK
-				}
-				req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, target, nil)
-				req.Header.Set("Accept", "text/html")
-				resp, err := client.Do(req)
-				sent.Add(1)
-				if err == nil {
-					resp.Body.Close()
-				}
-				if err != nil || resp.StatusCode != want {
-					failed.Add(1)
-					mu.Lock()
-					failures = append(failures, fmt.Sprintf("%s: %v %v", target, err, statusOf(resp)))
-					mu.Unlock()
-				}
-			}
+			l.work(ctx, w)
 		}()
 	}
 	time.Sleep(2 * time.Second)
-	before := sent.Load()
+	before := l.sent.Load()
 	r.Forwardauth[1].Kill()
-	killedAt := sent.Load()
+	killedAt := l.sent.Load()
 	time.Sleep(3 * time.Second)
 	stop()
 	wg.Wait()
-	t.Logf("%d requests (%d before the kill), %d failed: %v", sent.Load(), before, failed.Load(), failures)
-	if inFlight := int64(workers * len(r.Traefik)); failed.Load() > inFlight {
-		t.Errorf("%d requests failed; at most the %d in flight at the kill (request %d) may", failed.Load(), inFlight, killedAt)
+	t.Logf("%d requests (%d before the kill), %d failed: %v", l.sent.Load(), before, l.failed.Load(), l.failures)
+	if inFlight := int64(workers * len(r.Traefik)); l.failed.Load() > inFlight {
+		t.Errorf("%d requests failed; at most the %d in flight at the kill (request %d) may", l.failed.Load(), inFlight, killedAt)
 	}
-	if sent.Load()-killedAt < 20 {
-		t.Errorf("only %d requests after the kill: the load did not go on", sent.Load()-killedAt)
+	if l.sent.Load()-killedAt < 20 {
+		t.Errorf("only %d requests after the kill: the load did not go on", l.sent.Load()-killedAt)
 	}
 	if err := r.Forwardauth[1].Start(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// load is the steady load of killUnderLoad: requests sent, failed, and what failed.
+type load struct {
+	r            *harness.Replicas
+	sent, failed atomic.Int64
+	mu           sync.Mutex
+	failures     []string
+}
+
+// work sends, until ctx ends, alternately to both Traefiks: a navigation
+// without a session (302 to the login, from /validate) and the auth host's
+// /healthz (200, from a replica through the load balancer).
+func (l *load) work(ctx context.Context, w int) {
+	client := stack.HTTPClient()
+	for n := 0; ctx.Err() == nil; n++ {
+		tr := l.r.Traefik[(w+n)%2]
+		target, want := tr.URL(harness.PlexHost, fmt.Sprintf("/load/%d/%d", w, n)), http.StatusFound
+		if n%2 == 1 {
+			target, want = tr.URL(harness.AuthHost, "/healthz"), http.StatusOK
+		}
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, target, nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := client.Do(req)
+		l.sent.Add(1)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if err != nil || resp.StatusCode != want {
+			l.failed.Add(1)
+			l.mu.Lock()
+			l.failures = append(l.failures, fmt.Sprintf("%s: %v %v", target, err, statusOf(resp)))
+			l.mu.Unlock()
+		}
 	}
 }
 
