@@ -76,6 +76,22 @@ func handlerCount(t *testing.T, f *harness.Forwardauth, handler string) float64 
 	return m.Get(fmt.Sprintf(`plexgate_request_duration_seconds_count{handler=%q}`, handler))
 }
 
+// browserSignIn signs alice in through the first Traefik and returns the session.
+func browserSignIn(t *testing.T, r *harness.Replicas, name string) string {
+	t.Helper()
+	res, err := browser.Run(t.Context(), name,
+		harness.BrowserStep{Goto: r.Traefik[0].URL(harness.PlexHost, "/web")}, harness.BrowserStep{Login: &harness.Alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := res.Cookie(harness.CookieName)
+	if session == "" || !strings.HasPrefix(res.Steps[1].URL, r.Traefik[0].URL(harness.PlexHost, "/web")) {
+		t.Fatalf("sign-in through the replicas: no session, page %s: %.300q", res.Steps[1].URL, res.Steps[1].Text)
+	}
+	noteSecret("a session token of the replicas", session)
+	return session
+}
+
 // signInAcrossReplicas signs in through the first Traefik until the login
 // (/login) and the callback (/auth) were served by different replicas, as
 // each replica's metrics show; Traefik's round robin usually alternates.
@@ -85,16 +101,7 @@ func signInAcrossReplicas(t *testing.T, r *harness.Replicas) string {
 		for i, f := range r.Forwardauth {
 			logins[i], callbacks[i] = handlerCount(t, f, "login"), handlerCount(t, f, "auth")
 		}
-		res, err := browser.Run(t.Context(), fmt.Sprintf("replicas-signin-%d", attempt),
-			harness.BrowserStep{Goto: r.Traefik[0].URL(harness.PlexHost, "/web")}, harness.BrowserStep{Login: &harness.Alice})
-		if err != nil {
-			t.Fatal(err)
-		}
-		session := res.Cookie(harness.CookieName)
-		if session == "" || !strings.HasPrefix(res.Steps[1].URL, r.Traefik[0].URL(harness.PlexHost, "/web")) {
-			t.Fatalf("sign-in through the replicas: no session, page %s: %.300q", res.Steps[1].URL, res.Steps[1].Text)
-		}
-		noteSecret("the replicas' session token", session)
+		session := browserSignIn(t, r, fmt.Sprintf("replicas-signin-%d", attempt))
 		loginOn, authOn := -1, -1
 		for i, f := range r.Forwardauth {
 			if handlerCount(t, f, "login") > logins[i] {
@@ -110,6 +117,18 @@ func signInAcrossReplicas(t *testing.T, r *harness.Replicas) string {
 		}
 	}
 	t.Fatal("in 4 sign-ins, /login and /auth were never served by different replicas")
+	return ""
+}
+
+// signInWithNewKey signs in until the callback lands on a replica that
+// signs with a key other than oldKid's (mid-rotation, only one does).
+func signInWithNewKey(t *testing.T, r *harness.Replicas, oldKid string) string {
+	for attempt := 1; attempt <= 6; attempt++ {
+		if s := browserSignIn(t, r, fmt.Sprintf("replicas-newkey-%d", attempt)); kid(t, s) != oldKid {
+			return s
+		}
+	}
+	t.Fatal("in 6 sign-ins, no session was signed with the new key")
 	return ""
 }
 
@@ -184,17 +203,16 @@ func rotateKeys(t *testing.T, r *harness.Replicas, old string) {
 			for _, tr := range r.Traefik {
 				awaitServerUp(t, tr, f, true)
 			}
+			// Mid-rotation: replica 0 signs with the new key, replica 1 still
+			// with the old one; it must accept the new key's sessions already.
+			if st.signing == next && i == 0 {
+				fresh = signInWithNewKey(t, r, kid(t, old))
+			}
 			valid := []string{old, fresh}
 			if st.verification == nil { // retired: only sessions signed with the new key remain
 				valid = []string{fresh}
 			}
 			checkSessions(t, r, st.name, i, valid)
-		}
-		if st.signing == next && fresh == "" {
-			fresh = signInAcrossReplicas(t, r)
-			if kid(t, fresh) == kid(t, old) {
-				t.Fatalf("the session minted after the swap has the old key's kid %s", kid(t, old))
-			}
 		}
 	}
 	for i, f := range r.Forwardauth {
