@@ -16,7 +16,6 @@ import (
 // in-cluster addresses of the Services the IngressRoutes name.
 var k8sEnv = map[string]string{
 	"PLEXGATE_PLEX_URL":         "http://" + clusterAddr("plex", 32400),
-	"PLEXGATE_PLEX_ADDRESS":     clusterAddr("plex", 32400),
 	"PLEXGATE_PLEX_TLS_ADDRESS": clusterAddr("plex", 32400),
 	"PLEXGATE_FORWARDAUTH_URL":  "http://" + clusterAddr("forwardauth", 4181),
 }

@@ -59,6 +59,9 @@ func (f *Forwardauth) Metrics(ctx context.Context) (Metrics, error) {
 	return ReadMetrics(ctx, f.URL+"/metrics")
 }
 
+// replicaPorts places one Traefik and one forwardauth of the replicas.
+type replicaPorts struct{ web, websecure, plex, metrics, internal, forwardauth int }
+
 // StartReplicas starts the provider, the two forwardauth replicas and the
 // two Traefiks; it stops whatever started when one fails.
 func (s *Stack) StartReplicas(ctx context.Context) (r *Replicas, err error) {
@@ -69,40 +72,15 @@ func (s *Stack) StartReplicas(ctx context.Context) (r *Replicas, err error) {
 			r.Stop()
 		}
 	}()
-	var ports [2]struct{ web, websecure, plex, metrics, internal, forwardauth int }
-	var providerPort int
+	var ports [2]replicaPorts
 	for i := range ports {
 		p := &ports[i]
 		if err := freePorts(&p.web, &p.websecure, &p.plex, &p.metrics, &p.internal, &p.forwardauth); err != nil {
 			return nil, err
 		}
 	}
-	if err := freePorts(&providerPort); err != nil {
-		return nil, err
-	}
 	publicURL := "https://" + AuthHost + ":" + strconv.Itoa(ports[0].websecure)
-	client := OIDCClient{ID: "plexgate-replicas", Secret: randomSecret(), RedirectURIs: []string{publicURL + "/auth"},
-		PostLogoutRedirectURIs: []string{publicURL + "/signed-out"}}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("harness: %w", err)
-	}
-	if r.Provider, err = StartProvider(ctx, s.Paths, dir, providerPort, client, []User{Alice, Mallory, Bob}); err != nil {
-		return nil, err
-	}
-	for i := range r.Forwardauth {
-		faDir := filepath.Join(dir, "forwardauth-"+strconv.Itoa(i))
-		if err := os.MkdirAll(faDir, 0o755); err != nil {
-			return nil, fmt.Errorf("harness: %w", err)
-		}
-		r.Forwardauth[i], err = StartForwardauth(ctx, s.Forwardauth.binary, faDir, ForwardauthConfig{
-			Port: ports[i].forwardauth, PublicURL: publicURL, CookieDomain: Domain, Issuer: r.Provider.Issuer, Client: client})
-		if err != nil {
-			return nil, err
-		}
-	}
-	// Both replicas sign with the first one's key.
-	r.Key = filepath.Join(dir, "forwardauth-0", "session.pem")
-	if err := r.Forwardauth[1].RestartWithKeys(ctx, r.Key, nil); err != nil {
+	if err := s.startReplicaForwardauths(ctx, r, dir, publicURL, ports); err != nil {
 		return nil, err
 	}
 	for i := range r.Traefik {
@@ -116,6 +94,38 @@ func (s *Stack) StartReplicas(ctx context.Context) (r *Replicas, err error) {
 		r.Traefik[i] = &ReplicaTraefik{Traefik: t, WebsecurePort: p.websecure, MetricsPort: p.metrics}
 	}
 	return r, nil
+}
+
+// startReplicaForwardauths starts the replicas' provider, whose client
+// redirects to publicURL, and the two forwardauth replicas, each in its
+// own directory, both signing with the first one's key.
+func (s *Stack) startReplicaForwardauths(ctx context.Context, r *Replicas, dir, publicURL string, ports [2]replicaPorts) error {
+	var providerPort int
+	if err := freePorts(&providerPort); err != nil {
+		return err
+	}
+	client := OIDCClient{ID: "plexgate-replicas", Secret: randomSecret(), RedirectURIs: []string{publicURL + "/auth"},
+		PostLogoutRedirectURIs: []string{publicURL + "/signed-out"}}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	var err error
+	if r.Provider, err = StartProvider(ctx, s.Paths, dir, providerPort, client, []User{Alice, Mallory, Bob}); err != nil {
+		return err
+	}
+	for i := range r.Forwardauth {
+		faDir := filepath.Join(dir, "forwardauth-"+strconv.Itoa(i))
+		if err := os.MkdirAll(faDir, 0o755); err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
+		r.Forwardauth[i], err = StartForwardauth(ctx, s.Forwardauth.binary, faDir, ForwardauthConfig{
+			Port: ports[i].forwardauth, PublicURL: publicURL, CookieDomain: Domain, Issuer: r.Provider.Issuer, Client: client})
+		if err != nil {
+			return err
+		}
+	}
+	r.Key = filepath.Join(dir, "forwardauth-0", "session.pem")
+	return r.Forwardauth[1].RestartWithKeys(ctx, r.Key, nil)
 }
 
 // replicaTraefikSpec places one of the replicas' Traefiks.
