@@ -132,14 +132,8 @@ func genkey(stdout, stderr io.Writer) int {
 
 // build loads and checks the config and constructs the server and its logger.
 func build(c *command, env func(string) (string, bool)) (config.Config, *handler.Server, *slog.Logger, error) {
-	cfg, err := config.Load(c.config, env, c.values)
+	cfg, err := config.LoadAndCheck(c.config, env, c.values)
 	if err != nil {
-		return cfg, nil, nil, err
-	}
-	if err := cfg.Check(); err != nil {
-		return cfg, nil, nil, err
-	}
-	if err := cfg.CheckFiles(); err != nil {
 		return cfg, nil, nil, err
 	}
 	log := newLogger(cfg.Log, os.Stderr)

@@ -29,7 +29,7 @@ const (
 	kindID      = 2 // a non-empty JSON string
 	kindDate    = 3 // a whole JSON number in [0, maxDate]
 	kindStrings = 4 // an array of JSON strings
-	kindHeaders = 5 // an object of JSON strings, names distinct
+	kindHeaders = 5 // an object of JSON strings, no name twice
 )
 
 // maxDate is the last second of the year 9999 (9999-12-31T23:59:59Z): a
@@ -113,15 +113,23 @@ func foldName(name string) string {
 	return b.String()
 }
 
-// decodeClaims decodes a token's payload, one JSON object, checking each
-// member against table as it goes: no name twice, a name that folds to a
-// defined claim spelled exactly and its value of the claim's kind, every
-// required claim present. Values are those of json.Unmarshal into any.
-//
-// The loop is written out, without a helper call per member: under Yaegi
-// each interpreted call costs a frame and allocations, and this runs once
-// per locally verified token (BenchmarkInterpretedLocalVerifyMissHS256).
+// decodeClaims decodes a token's payload, one JSON object, checking its
+// members against table: no name twice, a name that folds to a defined
+// claim spelled exactly and its value of the claim's kind, every required
+// claim present. Values are those of json.Unmarshal into any. A payload as
+// forwardauth writes it takes decodeCompact; any other, decodeMembers.
+// TestCompactPathAgreesWithMemberByMember holds the two together.
 func decodeClaims(raw []byte, table *claimTable) (map[string]any, error) {
+	if claims := decodeCompact(raw, table); claims != nil {
+		return claims, nil
+	}
+	return decodeMembers(raw, table)
+}
+
+// decodeMembers is decodeClaims member by member, with json.Decoder. The
+// loop is written out, without a helper call per member: under Yaegi each
+// interpreted call costs a frame and allocations.
+func decodeMembers(raw []byte, table *claimTable) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, errMalformed
@@ -169,6 +177,67 @@ func decodeClaims(raw []byte, table *claimTable) (map[string]any, error) {
 		return nil, errMissingClaim
 	}
 	return claims, nil
+}
+
+// decodeCompact is decodeClaims' fast path for a payload as forwardauth
+// writes it (compact, valid UTF-8, names without escapes): json.Unmarshal
+// does the work, compiled, and a length sum proves that no name appears
+// twice. With members the payload's members as decoded (the last of a
+// repeated name kept), len(raw) = 1 + Σ(len(name)+len(value)+4) holds only
+// when nothing was lost or shortened: a repeated member, white space or an
+// escape in a name makes the sum smaller, and valid UTF-8 cannot grow in
+// decoding. It returns nil whenever it cannot accept, and decodeClaims then
+// decides, member by member.
+func decodeCompact(raw []byte, table *claimTable) map[string]any {
+	var members map[string]json.RawMessage
+	var claims map[string]any
+	if !utf8.Valid(raw) || bytes.Contains(raw, longS) ||
+		json.Unmarshal(raw, &members) != nil || json.Unmarshal(raw, &claims) != nil {
+		return nil
+	}
+	n, required := 1, 0
+	for name, value := range members {
+		n += len(name) + len(value) + 4
+		spec, defined := table.byFold[strings.ToLower(name)]
+		if !defined {
+			continue
+		}
+		if spec.name != name || spec.kind == kindHeaders && !compactStrings(value) || spec.kind != kindHeaders && !hasKind(claims[name], spec.kind) {
+			return nil
+		}
+		if spec.required {
+			required++
+		}
+	}
+	if n != len(raw) || required != table.required {
+		return nil
+	}
+	return claims
+}
+
+// longS is the one rune that folds to an ASCII letter (ſ to s) but that
+// strings.ToLower leaves as it is (the other, the Kelvin sign, it lowers
+// to k): without it in the payload, a name whose foldName is a defined
+// claim has that claim as its strings.ToLower too. A name that
+// strings.ToLower alone maps to a claim (İss) is sent to decodeMembers by
+// the exact-spelling check.
+var longS = []byte("\u017f")
+
+// compactStrings reports whether raw is a JSON object of strings written
+// compactly, without a repeated name (the length sum of decodeCompact).
+func compactStrings(raw json.RawMessage) bool {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return false
+	}
+	n := 1
+	for name, value := range members {
+		n += len(name) + len(value) + 4
+		if value[0] != '"' {
+			return false
+		}
+	}
+	return n == len(raw) || len(members) == 0 && string(raw) == "{}"
 }
 
 // decodeHeaders reads the hdr claim: an object of strings, no name twice.

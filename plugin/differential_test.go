@@ -183,7 +183,7 @@ func diffClaims() []string {
 	past := fmt.Sprint(now - 3600)
 	for _, extra := range []string{`"exp":` + past, `"EXP":` + past, `"Exp":1`, `"eXp":"x"`, `"AUD":"plexgate"`, `"Sub":"x"`,
 		`"ſub":"x"`, `"ſid":"x"`, `"\u212aid":"x"`, `"Hdr":{}`, `"HDR":1`, `"sid":"s2"`, `"groups":[]`, `"x":1`, `"x":[1,{"y":null}]`,
-		`"Exp2":1`, `"":1`, `"x":1,"X":2`, `"auth_time":1`, `"\u0065xp":` + past} {
+		`"Exp2":1`, `"":1`, `"x":1,"X":2`, `"auth_time":1`, `"\u0065xp":` + past, "\"\xff\xff\xff\":1,\"x\":1,\"x\":1"} {
 		out = append(out, claimsWith("", "", extra))
 	}
 	for _, name := range []string{"exp", "sub", "hdr"} { // the claim only in another case

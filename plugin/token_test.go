@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +16,6 @@ import (
 type staticKeys map[string][]byte
 
 func (s staticKeys) key(_ context.Context, kid string) []byte { return s[kid] }
-
-func (s staticKeys) all() [][]byte {
-	var out [][]byte
-	for _, k := range s {
-		out = append(out, k)
-	}
-	return out
-}
 
 func testVerifier(key testKey, hmacOn bool) *verifier {
 	v := &verifier{
@@ -289,5 +282,36 @@ func TestKnownHeaderStillChecksEverything(t *testing.T) {
 	}
 	if v.headsN != 1 {
 		t.Fatalf("%d headers kept, want 1", v.headsN)
+	}
+}
+
+// decodeCompact, the fast path, accepts a payload only when the member by
+// member decoder accepts it with the same claims, and it is the path a
+// payload as forwardauth writes it takes.
+func TestCompactPathAgreesWithMemberByMember(t *testing.T) {
+	minted, err := json.Marshal(goodClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decodeCompact(minted, sessionTable) == nil {
+		t.Fatal("a compact payload did not take the fast path")
+	}
+	fast := 0
+	bodies := append(diffClaims(), string(minted), `{"sub":"a","sub":"a"}`, claimsWith("hdr", `{"A":"1","A":"1"}`, ""),
+		claimsWith("", "", `"x":"\u00ff","x":"\u00ff"`), claimsWith("", "", `"\u0078":1,"x":1`), claimsWith("", "", "\"\xff\":1"),
+		claimsWith("", "", "\"\xff\xff\xff\":1,\"x\":1,\"x\":1")) // invalid UTF-8 grows by 6 bytes, the repeat loses 6
+	for _, body := range bodies {
+		compact := decodeCompact([]byte(body), sessionTable)
+		if compact == nil {
+			continue
+		}
+		fast++
+		slow, err := decodeMembers([]byte(body), sessionTable)
+		if err != nil || !reflect.DeepEqual(compact, slow) {
+			t.Fatalf("%s: fast path %v, member by member %v (%v)", body, compact, slow, err)
+		}
+	}
+	if fast < 20 {
+		t.Fatalf("only %d payloads took the fast path", fast)
 	}
 }

@@ -167,7 +167,11 @@ func (s *Stack) ForwardauthKey() string { return filepath.Join(s.RunDir, "sessio
 // RestartForwardauthWithKeys rewrites forwardauth's config to sign with
 // signing and also accept verification, then restarts it.
 func (s *Stack) RestartForwardauthWithKeys(ctx context.Context, signing string, verification []string) error {
-	f := s.Forwardauth
+	return s.Forwardauth.RestartWithKeys(ctx, signing, verification)
+}
+
+// setKeys rewrites f's config file: sign with signing, also accept verification.
+func (f *Forwardauth) setKeys(signing string, verification []string) error {
 	data, err := os.ReadFile(f.configPath)
 	if err != nil {
 		return fmt.Errorf("harness: %w", err)
@@ -185,6 +189,5 @@ func (s *Stack) RestartForwardauthWithKeys(ctx context.Context, signing string, 
 	if err := os.WriteFile(f.configPath, data, 0o600); err != nil {
 		return fmt.Errorf("harness: %w", err)
 	}
-	f.Stop()
-	return f.Start(ctx)
+	return nil
 }

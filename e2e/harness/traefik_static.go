@@ -50,10 +50,15 @@ type AccessLog struct {
 	} `yaml:"fields,omitempty"`
 }
 
-// EntryPoint is one entrypoint: its address and an optional redirection.
+// EntryPoint is one entrypoint: its address, the addresses whose
+// X-Forwarded-* it keeps (ForwardedHeaders; nil: none) and an optional
+// redirection.
 type EntryPoint struct {
-	Address string `yaml:"address"`
-	HTTP    *struct {
+	Address          string `yaml:"address"`
+	ForwardedHeaders *struct {
+		TrustedIPs []string `yaml:"trustedIPs"`
+	} `yaml:"forwardedHeaders,omitempty"`
+	HTTP *struct {
 		Redirections *struct {
 			EntryPoint *struct {
 				To        string `yaml:"to"`

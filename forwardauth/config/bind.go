@@ -47,11 +47,13 @@ func walk(v reflect.Value, prefix string, out *[]field) {
 	}
 }
 
-// applyEnv sets every field whose environment variable is present.
-func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
+// applyEnv sets every field whose environment variable is present; a value
+// that does not parse is a problem named by its config path and variable.
+func applyEnv(cfg *Config, lookup func(string) (string, bool)) Problems {
 	if lookup == nil {
 		return nil
 	}
+	var p Problems
 	for _, f := range fields(cfg) {
 		name := envName(f.path)
 		raw, ok := lookup(name)
@@ -59,14 +61,15 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 			continue
 		}
 		if err := setValue(f.value, raw); err != nil {
-			return fmt.Errorf("config: %s: %w", name, err)
+			p.Addf(f.path, "%v (from %s)", err, name)
 		}
 	}
-	return nil
+	return p
 }
 
-// applyFlags sets the fields named by dotted path in flags.
-func applyFlags(cfg *Config, flags map[string]string) error {
+// applyFlags sets the fields named by dotted path in flags; a value that
+// does not parse is a problem named by its config path and flag.
+func applyFlags(cfg *Config, flags map[string]string) Problems {
 	byPath := map[string]reflect.Value{}
 	for _, f := range fields(cfg) {
 		byPath[f.path] = f.value
@@ -76,16 +79,18 @@ func applyFlags(cfg *Config, flags map[string]string) error {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	for _, p := range paths {
-		v, ok := byPath[p]
+	var p Problems
+	for _, path := range paths {
+		v, ok := byPath[path]
 		if !ok {
-			return fmt.Errorf("config: unknown flag -%s", p)
+			p.Addf(path, "unknown key (from -%s)", path)
+			continue
 		}
-		if err := setValue(v, flags[p]); err != nil {
-			return fmt.Errorf("config: -%s: %w", p, err)
+		if err := setValue(v, flags[path]); err != nil {
+			p.Addf(path, "%v (from -%s)", err, path)
 		}
 	}
-	return nil
+	return p
 }
 
 // setValue parses raw into v. Lists are comma-separated ("a,b"), maps are
@@ -96,7 +101,7 @@ func setValue(v reflect.Value, raw string) error {
 	case v.Type() == reflect.TypeOf(time.Duration(0)):
 		d, err := time.ParseDuration(strings.TrimSpace(raw))
 		if err != nil {
-			return fmt.Errorf("invalid duration %q", raw)
+			return fmt.Errorf("%q is not a duration (e.g. 12h, 30m, 90s)", raw)
 		}
 		v.SetInt(int64(d))
 	case v.Kind() == reflect.String:
@@ -104,7 +109,7 @@ func setValue(v reflect.Value, raw string) error {
 	case v.Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(strings.TrimSpace(raw))
 		if err != nil {
-			return fmt.Errorf("invalid boolean %q", raw)
+			return fmt.Errorf("%q is not true or false", raw)
 		}
 		v.SetBool(b)
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
@@ -116,7 +121,7 @@ func setValue(v reflect.Value, raw string) error {
 		}
 		v.Set(reflect.ValueOf(m))
 	default:
-		return fmt.Errorf("unsupported type %s", v.Type())
+		return fmt.Errorf("cannot be set by environment variable or flag")
 	}
 	return nil
 }
@@ -136,7 +141,7 @@ func parseMap(raw string) (map[string]string, error) {
 	for _, pair := range splitList(raw) {
 		k, val, ok := strings.Cut(pair, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("invalid key=value pair %q", pair)
+			return nil, fmt.Errorf("%q is not a key=value pair", pair)
 		}
 		m[strings.TrimSpace(k)] = strings.TrimSpace(val)
 	}

@@ -5,14 +5,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"io"
-	"os"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is the whole forwardauth configuration. The YAML key of every field
@@ -216,33 +210,42 @@ func Default() Config {
 // Load builds the configuration: defaults, then the YAML file (when
 // path is not empty), then the environment, then the flag values that were
 // set on the command line (dotted path → raw value, as collected by
-// RegisterFlags). env nil means no environment.
+// RegisterFlags). env nil means no environment. A value that cannot be
+// used (an unknown key, a wrong type) is a problem named by its config
+// path: all of them come back at once as an *Error, with everything else
+// applied. An unreadable file or broken YAML is an error of its own.
 func Load(path string, env func(string) (string, bool), flags map[string]string) (Config, error) {
 	cfg := Default()
+	var p Problems
 	if path != "" {
-		if err := decodeFile(path, &cfg); err != nil {
+		fp, err := decodeFile(path, &cfg)
+		if err != nil {
 			return cfg, err
 		}
+		p = append(p, fp...)
 	}
-	if err := applyEnv(&cfg, env); err != nil {
-		return cfg, err
-	}
-	if err := applyFlags(&cfg, flags); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	p = append(p, applyEnv(&cfg, env)...)
+	p = append(p, applyFlags(&cfg, flags)...)
+	return cfg, p.Err()
 }
 
-// decodeFile decodes a YAML file over cfg; unknown keys are errors.
-func decodeFile(path string, cfg *Config) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
+// LoadAndCheck is Load, then Check and CheckFiles: every problem of the
+// sources, of the values and of the files they name in one *Error (unless
+// the configuration file itself cannot be read or parsed).
+func LoadAndCheck(path string, env func(string) (string, bool), flags map[string]string) (Config, error) {
+	cfg, err := Load(path, env, flags)
+	var loaded *Error
+	if err != nil && !errors.As(err, &loaded) {
+		return cfg, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config: %s: %w", path, err)
+	var p Problems
+	if loaded != nil {
+		p = append(p, loaded.Problems...)
 	}
-	return nil
+	for _, check := range []func() error{cfg.Check, cfg.CheckFiles} {
+		if err := check(); err != nil {
+			p = append(p, ProblemsOf(err)...)
+		}
+	}
+	return cfg, p.Err()
 }

@@ -1,15 +1,19 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 )
 
 // FuzzLoadConfig feeds arbitrary YAML and one arbitrary environment value
-// to the loader and the check: neither panics, and Check has no
-// side effects (twice gives the same answer and leaves the config as it was).
+// to the loader and the check: neither panics, every problem of the loader
+// starts with a config path and names no Go type, and Check has no side
+// effects (twice gives the same answer and leaves the config as it was).
 func FuzzLoadConfig(f *testing.F) {
 	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "forwardauth.yml"))
 	if err == nil {
@@ -36,6 +40,14 @@ func FuzzLoadConfig(f *testing.F) {
 		name := paths[int(which)%len(paths)]
 		env := func(k string) (string, bool) { return value, k == name }
 		cfg, err := Load(file, env, nil)
+		var ce *Error
+		if errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				if !wellFormedProblem(p) {
+					t.Fatalf("problem %q does not start with a config path, or speaks Go", p)
+				}
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -48,4 +60,23 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Fatal("Check changed the config")
 		}
 	})
+}
+
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// wellFormedProblem reports whether a problem line is "key: message" with a
+// key on one line, and a message that, outside quoted values, names no Go
+// type and carries no YAML decoder text.
+func wellFormedProblem(problem string) bool {
+	key, msg, ok := strings.Cut(problem, ": ")
+	if !ok || key == "" || strings.ContainsAny(key, "\r\n") {
+		return false
+	}
+	msg = quoted.ReplaceAllString(msg, `""`)
+	for _, goText := range []string{"config.", "time.Duration", "[]string", "map[", "!!", "unmarshal", "yaml:"} {
+		if strings.Contains(msg, goText) {
+			return false
+		}
+	}
+	return true
 }

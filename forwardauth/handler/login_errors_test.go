@@ -87,6 +87,7 @@ func TestCallbackProviderFaultsAnswer502(t *testing.T) {
 		{"malformed JSON", oauthError(http.StatusOK, `{"access_token": "at", "token_type":`)},
 		{"no id_token", oauthError(http.StatusOK, `{"access_token":"at","token_type":"Bearer","expires_in":3600}`)},
 		{"400 without an error member", oauthError(http.StatusBadRequest, `{"message":"bad"}`)},
+		{"500 with an OAuth error body", oauthError(http.StatusInternalServerError, `{"error":"invalid_grant"}`)},
 		{"client refused", oauthError(http.StatusUnauthorized, `{"error":"invalid_client","error_description":"Client authentication failed."}`)},
 		{"connection dropped", func(w http.ResponseWriter) {
 			conn, _, err := http.NewResponseController(w).Hijack()

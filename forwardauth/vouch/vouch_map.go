@@ -3,7 +3,6 @@ package vouch
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -279,10 +278,23 @@ func (im *importer) postLogout(uris []string) {
 			im.note("vouch.post_logout_redirect_uris: %q is not an absolute URL", raw)
 			continue
 		}
-		if !slices.Contains(im.cfg.Redirect.AllowedDomains, u.Hostname()) {
+		if !allowed(im.cfg.Redirect.AllowedDomains, u.Hostname()) {
 			im.cfg.Redirect.AllowedDomains = append(im.cfg.Redirect.AllowedDomains, u.Hostname())
 		}
 	}
+}
+
+// allowed reports whether host matches one of the redirect.allowed_domains
+// patterns ("host", or "*.suffix" for every subdomain of suffix).
+func allowed(patterns []string, host string) bool {
+	host = strings.ToLower(host)
+	for _, p := range patterns {
+		p = strings.ToLower(p)
+		if host == p || (strings.HasPrefix(p, "*.") && strings.HasSuffix(host, p[1:])) {
+			return true
+		}
+	}
+	return false
 }
 
 // minutes parses one of Vouch's maxAge values (whole minutes).

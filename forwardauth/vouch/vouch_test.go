@@ -101,7 +101,7 @@ func TestImportVouchOwnLayout(t *testing.T) {
 		{"session.http_only", cfg.Session.HTTPOnly, true},
 		{"authz.emails", cfg.Authz.Emails, []string{"alice@example.com", "bob@example.com"}},
 		{"authz.domains", len(cfg.Authz.Domains), 0},
-		{"redirect.allowed_domains", cfg.Redirect.AllowedDomains, []string{"example.com", "*.example.com", "www.example.com"}},
+		{"redirect.allowed_domains", cfg.Redirect.AllowedDomains, []string{"example.com", "*.example.com"}}, // www.example.com (post-logout) is within *.example.com
 		{"headers.claims", cfg.Headers.Claims, map[string]string{
 			"groups": "X-Vouch-IdP-Claims-Groups", "given_name": "X-Vouch-IdP-Claims-Given-Name", "email": "X-Vouch-User"}},
 	})
@@ -340,5 +340,20 @@ func TestImportVouchWarnsOfHeaderNamesThePluginRefuses(t *testing.T) {
 	}
 	if strings.Contains(stderr, "X-Vouch-IdP-Claims-Given-Name has") {
 		t.Errorf("warned about a name the plugin accepts:\n%s", stderr)
+	}
+}
+
+func TestImportVouchCookieDomainFromDomains(t *testing.T) {
+	config := guideConfig(t, "    domain: example.com\n", "")
+	config = strings.Replace(config, "  allowAllUsers: true\n", "  allowAllUsers: true\n  domains: [example.org, example.com]\n", 1)
+	code, out, stderr := runImport(t, config)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if got := checkImported(t, out).Session.CookieDomain; got != "example.com" {
+		t.Errorf("session.cookie_domain = %q, want example.com (the vouch.domains entry holding vouch.example.com)", got)
+	}
+	if !strings.Contains(stderr, "session.cookie_domain example.com") {
+		t.Errorf("no word of the derived cookie domain:\n%s", stderr)
 	}
 }
