@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -266,6 +267,7 @@ func TestPlexTVDownKeepsKnownTokensRefusesNewOnes(t *testing.T) {
 	if r := get(t, stack.PlexURL("/library/sections"), app(a.Owner.Token)); r.status != http.StatusOK {
 		t.Fatalf("before the outage: status %d", r.status)
 	}
+	t.Cleanup(func() { awaitPlexTVBack(t) })
 	for _, outage := range []int{http.StatusServiceUnavailable, http.StatusTooManyRequests} {
 		t.Run(http.StatusText(outage), func(t *testing.T) {
 			stack.PlexTV.SetOutage(outage)
@@ -286,4 +288,24 @@ func TestPlexTVDownKeepsKnownTokensRefusesNewOnes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// awaitPlexTVBack waits, after an outage, until forwardauth asks plex.tv
+// again (its back-off has run out): a new token gets plex.tv's answer (401
+// for an unknown one) instead of 503, so that later tests start clean.
+func awaitPlexTVBack(t *testing.T) {
+	client := stack.HTTPClient()
+	deadline := time.Now().Add(3 * time.Minute)
+	for n := 0; time.Now().Before(deadline); n++ {
+		req, _ := http.NewRequest(http.MethodGet, stack.PlexURL("/library/sections"), nil)
+		req.Header = app("after-the-outage-" + strconv.Itoa(n))
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				return
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Error("forwardauth still refuses new Plex tokens 3 minutes after plex.tv came back")
 }

@@ -3,6 +3,7 @@ package plugin
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -207,37 +208,33 @@ func mayHideToken(s string) bool {
 	return strings.IndexByte(s, '%') >= 0 || strings.Contains(strings.ToLower(s), "token")
 }
 
+// quickQuery matches a query whose every escape decodes to a byte in
+// 0x20-0x3F other than "%" (no letter, no second level of encoding), with
+// no ";" or "#": decoding it once changes no letter and leaves no "%", so
+// every letter of every nested level is in the raw query as it is.
+var quickQuery = regexp.MustCompile(`^(?:[^;#%]|%(?:2[0-46-9A-Fa-f]|3[0-9A-Fa-f]))*$`)
+
 // quickQueryToken is the Plex-token hit path's reading of a request with
 // a query: the one X-Plex-Token query parameter, written plainly, of a
 // request with no X-Plex-Token header under any spelling and no Cookie or
 // Authorization header (a session decides first). It returns "" whenever
-// the request needs plexToken's full reading: a token value with "%" or
-// "+", a "%25" (a second level of encoding), ";" or "#", an invalid escape.
+// the request needs plexToken's full reading: a query quickQuery does not
+// match, a token value with "%" or "+", "token" (any case) more than once.
 // A token it returns is the one plexToken returns (FuzzPlexToken holds them
-// together): with no "%25", one decoding of the query shows every nested
-// level, and "token" appears in it once, as the parameter read here.
+// together): by quickQuery, "token" appears once in every decoding of the
+// query, as the parameter read here.
 func quickQueryToken(header http.Header, rawQuery string, others []string) string {
 	i := strings.Index(rawQuery, plexTokenName+"=")
 	if i < 0 || i > 0 && rawQuery[i-1] != '&' || header[plexTokenName] != nil || header["Cookie"] != nil ||
 		header["Authorization"] != nil || header[others[0]] != nil || header[others[1]] != nil || header[others[2]] != nil ||
-		strings.ContainsAny(rawQuery, ";#") || strings.Contains(rawQuery, "%25") {
+		!quickQuery.MatchString(rawQuery) {
 		return ""
 	}
 	v := rawQuery[i+len(plexTokenName)+1:]
 	if j := strings.IndexByte(v, '&'); j >= 0 {
 		v = v[:j]
 	}
-	if v == "" || strings.ContainsAny(v, "%+") {
-		return ""
-	}
-	if strings.IndexByte(rawQuery, '%') >= 0 {
-		d, err := url.QueryUnescape(rawQuery)
-		if err != nil {
-			return ""
-		}
-		rawQuery = d
-	}
-	if strings.Count(strings.ToLower(rawQuery), "token") != 1 {
+	if v == "" || strings.ContainsAny(v, "%+") || strings.Count(strings.ToLower(rawQuery), "token") != 1 {
 		return ""
 	}
 	return v

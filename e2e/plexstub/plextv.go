@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -28,6 +29,10 @@ type Share struct {
 	Friend      Account
 	AccessToken string
 }
+
+// retryAfterSeconds is the Retry-After of a 429 outage: short, so that a
+// test's outage ends soon after it is lifted.
+const retryAfterSeconds = 2
 
 // Outage modes for PlexTV.SetOutage besides an HTTP status code.
 const (
@@ -157,7 +162,7 @@ func (p *PlexTV) withOutage(endpoint string, h http.HandlerFunc) http.HandlerFun
 				return
 			}
 		case outage == http.StatusTooManyRequests:
-			w.Header().Set("Retry-After", "60")
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 			http.Error(w, "Too Many Requests", outage)
 			return
 		case outage != Up:
