@@ -74,7 +74,9 @@ type Config struct {
 	// "plexgate"; must not be empty.
 	Audience string `json:"audience,omitempty"`
 
-	// Leeway is the clock skew allowed when checking "exp" and "nbf".
+	// Leeway is the clock skew allowed when checking "exp", "nbf" and "iat"
+	// (docs/contract.md, "Valid session token"); set it like forwardauth's
+	// session.leeway.
 	// Default "30s", at most "5m".
 	Leeway string `json:"leeway,omitempty"`
 
