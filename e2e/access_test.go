@@ -72,10 +72,16 @@ func TestSignedInButNotAllowedGets403(t *testing.T) {
 			// A session of this user, as forwardauth signed it at a login
 			// its rules allowed before they changed: /validate re-applies
 			// the current rules and answers 403 (the reference forwardAuth
-			// middleware's path; the plugin does not re-apply rules to a
-			// session it verifies itself, SECURITY.md).
-			if r := validateDirect(t, mintFor(t, user)); r.StatusCode != http.StatusForbidden {
-				t.Fatalf("%s's session at /validate: status %d, want 403", user.Username, r.StatusCode)
+			// middleware's path; the plugin re-applies them at the token's
+			// refresh point, docs/contract.md). A browser whose session lacks
+			// the MFA now required is sent to sign in again instead (302).
+			r := validateDirect(t, mintFor(t, user))
+			want := http.StatusForbidden
+			if user.Username == harness.Bob.Username {
+				want = http.StatusFound
+			}
+			if r.StatusCode != want || want == http.StatusFound && !strings.HasPrefix(r.Header.Get("Location"), stack.AuthURL("/login")) {
+				t.Fatalf("%s's session at /validate: status %d, Location %q; want %d", user.Username, r.StatusCode, r.Header.Get("Location"), want)
 			}
 		})
 	}

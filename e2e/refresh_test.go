@@ -296,6 +296,11 @@ func TestJWKSRetiredKeyIsRefusedByThePluginWithinJWKSMaxAge(t *testing.T) {
 		s["signing_key_file"], s["verification_key_files"] = current, []string{retired}
 	})
 	tr := shortTraefik(t)
+	// Traefik rebuilds its middlewares on the configuration events of its
+	// first seconds; a rebuilt plugin fetches the JWKS afresh and would
+	// refuse the retired key without ever having trusted it. Let those
+	// events pass, so that the plugin checked below is the one that did.
+	time.Sleep(3 * time.Second)
 	old := newClient(t, tr, newMinter(t, retired, time.Hour, time.Hour).mint(t, alice))
 	fresh := newClient(t, tr, newMinter(t, current, time.Hour, time.Hour).mint(t, alice))
 	for _, u := range []*client{old, fresh} {
