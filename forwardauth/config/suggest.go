@@ -58,7 +58,7 @@ func closest(paths []string, key string, nameOf func(string) (string, bool)) str
 		if !ok {
 			continue
 		}
-		if d := editDistance(key, name); d < bestDist {
+		if d := EditDistance(key, name); d < bestDist {
 			best, bestDist = p, d
 		}
 	}
@@ -74,8 +74,9 @@ func parentOf(path string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b (bytes).
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, in bytes: how
+// "did you mean" suggestions pick the nearest known key.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j

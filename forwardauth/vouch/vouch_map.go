@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/plexgate/plexgate/forwardauth/config"
 )
 
 // vouchUnmapped are the Vouch options with no plexgate equivalent, by
@@ -318,31 +320,10 @@ func lookupFold(m map[string]string, key string) (string, bool) {
 func closest(key string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(key), strings.ToLower(c))
+		d := config.EditDistance(strings.ToLower(key), strings.ToLower(c))
 		if d < bestDist || (d == bestDist && c < best) {
 			best, bestDist = c, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
