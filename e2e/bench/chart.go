@@ -35,8 +35,8 @@ func (res *Results) WriteSVG(w io.Writer) error {
 		html.EscapeString(fmt.Sprintf("plexgate through Traefik %s: req/s per route (%d CPUs, %d connections)",
 			res.Machine.Traefik, res.Machine.CPUs, res.Options.Conns)))
 	fmt.Fprintf(&b, `<text x="10" y="42" fill="#555">%s</text>`+"\n",
-		html.EscapeString(fmt.Sprintf("bar: mean of %d rounds; ticks: each round; %s; load average before %s",
-			res.Options.Rounds, res.Machine.Start.Format("2006-01-02 15:04 UTC"), res.Machine.LoadBefore)))
+		html.EscapeString(fmt.Sprintf("bar: mean of %d rounds; ticks: each round; load average before %s",
+			res.Options.Rounds, res.Machine.LoadBefore)))
 	for i, rr := range res.Routes {
 		res.drawRow(&b, i, rr, top)
 	}

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Machine describes where the benchmark ran.
@@ -21,17 +20,15 @@ type Machine struct {
 	GoVersion, TraefikGo string
 	// Traefik is the Traefik version the harness builds.
 	Traefik string
-	// Start is when the run began.
-	Start time.Time
 	// LoadBefore and LoadAfter are /proc/loadavg's 1-, 5- and 15-minute figures.
 	LoadBefore, LoadAfter string
 }
 
 // describeMachine gathers everything but LoadAfter.
-func describeMachine(traefikBinary, traefikVersion string, now time.Time) Machine {
+func describeMachine(traefikBinary, traefikVersion string) Machine {
 	return Machine{
 		CPUs: runtime.NumCPU(), CPUModel: cpuModel(), GoVersion: runtime.Version(),
-		TraefikGo: traefikGo(traefikBinary), Traefik: traefikVersion, Start: now.UTC(),
+		TraefikGo: traefikGo(traefikBinary), Traefik: traefikVersion,
 		LoadBefore: loadAverage(),
 	}
 }

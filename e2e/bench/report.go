@@ -30,7 +30,6 @@ func (res *Results) writeHeader(b *strings.Builder, chart string) {
 	fmt.Fprintf(b, "Written by `make bench` (`go run ./cmd/bench` in `e2e/`); see [README.md](README.md) for the method.\n\n")
 	fmt.Fprintf(b, "![req/s per route](%s)\n\n", chart)
 	fmt.Fprintf(b, "| | |\n|---|---|\n")
-	fmt.Fprintf(b, "| date | %s |\n", m.Start.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(b, "| machine | %d CPUs (nproc), %s |\n", m.CPUs, m.CPUModel)
 	fmt.Fprintf(b, "| load average (1, 5, 15 min) | before %s, after %s (the benchmark itself keeps about 2 busy) |\n",
 		m.LoadBefore, m.LoadAfter)

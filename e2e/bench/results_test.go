@@ -14,7 +14,7 @@ import (
 // routes not given run at 0.97× route 1 (route 7, the empty Yaegi plugin)
 // or 0.95× route 2 (routes 8 and 9, the Plex token hits).
 func fakeResults(rps []float64, mem MemoryResult) *Results {
-	res := &Results{Options: DefaultOptions(), Memory: mem, Machine: Machine{CPUs: 2, Traefik: "v3.6.12", Start: time.Unix(0, 0)}}
+	res := &Results{Options: DefaultOptions(), Memory: mem, Machine: Machine{CPUs: 2, Traefik: "v3.6.12"}}
 	for i, r := range Routes {
 		v := rps[0] * 0.97
 		if r.Plex != "" {

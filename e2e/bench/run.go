@@ -70,7 +70,7 @@ func Run(ctx context.Context, paths harness.Paths, runDir string, o Options, log
 	if _, err := os.Stat(paths.Traefik()); err != nil {
 		return nil, fmt.Errorf("bench: %s is missing: run `make go-tools` in %s", paths.Traefik(), paths.Root)
 	}
-	res := &Results{Options: o, Machine: describeMachine(paths.Traefik(), harness.TraefikVersion, time.Now())}
+	res := &Results{Options: o, Machine: describeMachine(paths.Traefik(), harness.TraefikVersion)}
 	r, err := startRig(ctx, paths, runDir, o, log)
 	if err != nil {
 		return nil, err
