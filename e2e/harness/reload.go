@@ -53,18 +53,29 @@ func (s *Stack) StartReloadTraefik(ctx context.Context) (*ReloadTraefik, error) 
 	if err := copyDir(filepath.Join(s.Paths.Root, "dynamic"), dyn); err != nil {
 		return nil, err
 	}
+	// Its ACME orders fail (Pebble validates on the stack's own Traefik):
+	// it serves Traefik's default certificate, and logs the failures.
+	return s.startOwnDynamic(ctx, name, dir, dyn, nil)
+}
+
+// startOwnDynamic starts a ReloadTraefik named name in dir: the shipped
+// static configuration on free ports, its file provider reading dyn with a
+// short throttle, tweak (when not nil) applied last; it returns once the
+// Plex router is in place.
+func (s *Stack) startOwnDynamic(ctx context.Context, name, dir, dyn string, tweak func(*Static)) (*ReloadTraefik, error) {
 	var web, websecure, plex, metrics int
 	if err := freePorts(&web, &websecure, &plex, &metrics); err != nil {
 		return nil, err
 	}
 	ports := map[string]int{"web": web, "websecure": websecure, "plex": plex, "metrics": metrics}
-	// Its ACME orders fail (Pebble validates on the stack's own Traefik):
-	// it serves Traefik's default certificate, and logs the failures.
 	static, err := siteStatic(s.Paths, ports, dir, s.Pebble.DirectoryURL, dyn)
 	if err != nil {
 		return nil, err
 	}
 	static.Providers.ProvidersThrottleDuration = reloadThrottle
+	if tweak != nil {
+		tweak(static)
+	}
 	tr, err := StartTraefik(ctx, s.Paths, TraefikSpec{Name: name, RunDir: s.RunDir, Static: static, Env: s.traefikEnv()})
 	if err != nil {
 		return nil, err

@@ -56,29 +56,12 @@ func (s *Stack) StartTraefikWithPlexYML(ctx context.Context, name string, edit f
 	if err := os.WriteFile(plexYML, []byte(yml), 0o644); err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	var web, websecure, plex, metrics int
-	if err := freePorts(&web, &websecure, &plex, &metrics); err != nil {
-		return nil, err
-	}
-	ports := map[string]int{"web": web, "websecure": websecure, "plex": plex, "metrics": metrics}
-	static, err := siteStatic(s.Paths, ports, dir, s.Pebble.DirectoryURL, dyn)
+	// No Docker provider: its retries are configuration events too.
+	t, err := s.startOwnDynamic(ctx, name, dir, dyn, func(static *Static) { static.Providers.Docker = nil })
 	if err != nil {
 		return nil, err
 	}
-	// No Docker provider (its retries are configuration events too), and
-	// the configuration settles fast.
-	static.Providers.Docker = nil
-	static.Providers.ProvidersThrottleDuration = reloadThrottle
-	tr, err := StartTraefik(ctx, s.Paths, TraefikSpec{Name: name, RunDir: s.RunDir, Static: static, Env: s.traefikEnv()})
-	if err != nil {
-		return nil, err
-	}
-	t := &ReloadTraefik{Traefik: tr, DynamicDir: dyn, WebsecurePort: websecure, MetricsPort: metrics}
-	s.stops = append(s.stops, tr.Stop)
-	if err := t.awaitPlexRouter(ctx); err != nil {
-		tr.Stop()
-		return nil, err
-	}
+	s.stops = append(s.stops, t.Stop)
 	return t, nil
 }
 
