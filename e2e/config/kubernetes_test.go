@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -69,26 +68,7 @@ func diffK8s(t *testing.T, fileConf, k8sConf *dynamic.Configuration) []string {
 		return map[string]any{"HTTP router": c.HTTP.Routers, "HTTP middleware": c.HTTP.Middlewares,
 			"TCP router": c.TCP.Routers, "TLS option": options}
 	}
-	var diffs []string
-	fileSections, k8sSections := sections(fileConf), sections(k8sConf)
-	for _, kind := range slices.Sorted(maps.Keys(fileSections)) {
-		fileItems, k8sItems := jsonItems(t, fileSections[kind]), jsonItems(t, k8sSections[kind])
-		for _, name := range slices.Sorted(maps.Keys(fileItems)) {
-			got, ok := k8sItems[name]
-			switch {
-			case !ok:
-				diffs = append(diffs, fmt.Sprintf("%s %q is in dynamic/ but not in the manifests", kind, name))
-			case got != fileItems[name]:
-				diffs = append(diffs, fmt.Sprintf("%s %q differs:\n dynamic/:  %s\n manifests: %s", kind, name, fileItems[name], got))
-			}
-		}
-		for _, name := range slices.Sorted(maps.Keys(k8sItems)) {
-			if _, ok := fileItems[name]; !ok {
-				diffs = append(diffs, fmt.Sprintf("%s %q is in the manifests but not in dynamic/", kind, name))
-			}
-		}
-	}
-	return diffs
+	return diffSections(t, sections(fileConf), sections(k8sConf), "the manifests")
 }
 
 // k8sScenario is dynamic/ and the manifests of one way of deploying.

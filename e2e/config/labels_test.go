@@ -169,22 +169,28 @@ func routingSections(conf *dynamic.Configuration) map[string]any {
 // item by item, as JSON.
 func diffRouting(t *testing.T, fileConf, labelConf *dynamic.Configuration) []string {
 	t.Helper()
+	return diffSections(t, routingSections(fileConf), routingSections(labelConf), "the compose labels")
+}
+
+// diffSections compares dynamic/'s sections (kind → map of named items)
+// with the same sections from other, item by item as JSON.
+func diffSections(t *testing.T, fileSections, otherSections map[string]any, other string) []string {
+	t.Helper()
 	var diffs []string
-	fileSections, labelSections := routingSections(fileConf), routingSections(labelConf)
 	for _, kind := range slices.Sorted(maps.Keys(fileSections)) {
-		fileItems, labelItems := jsonItems(t, fileSections[kind]), jsonItems(t, labelSections[kind])
+		fileItems, otherItems := jsonItems(t, fileSections[kind]), jsonItems(t, otherSections[kind])
 		for _, name := range slices.Sorted(maps.Keys(fileItems)) {
-			got, ok := labelItems[name]
+			got, ok := otherItems[name]
 			switch {
 			case !ok:
-				diffs = append(diffs, fmt.Sprintf("%s %q is in dynamic/ but not in the compose labels", kind, name))
+				diffs = append(diffs, fmt.Sprintf("%s %q is in dynamic/ but not in %s", kind, name, other))
 			case got != fileItems[name]:
-				diffs = append(diffs, fmt.Sprintf("%s %q differs:\n dynamic/: %s\n  labels:  %s", kind, name, fileItems[name], got))
+				diffs = append(diffs, fmt.Sprintf("%s %q differs:\n dynamic/: %s\n %s: %s", kind, name, fileItems[name], other, got))
 			}
 		}
-		for _, name := range slices.Sorted(maps.Keys(labelItems)) {
+		for _, name := range slices.Sorted(maps.Keys(otherItems)) {
 			if _, ok := fileItems[name]; !ok {
-				diffs = append(diffs, fmt.Sprintf("%s %q is in the compose labels but not in dynamic/", kind, name))
+				diffs = append(diffs, fmt.Sprintf("%s %q is in %s but not in dynamic/", kind, name, other))
 			}
 		}
 	}
