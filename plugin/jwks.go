@@ -206,20 +206,6 @@ func (s *keySet) lookupLocked(kid string) []byte {
 	return s.fetched[kid]
 }
 
-// all returns every known key.
-func (s *keySet) all() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([][]byte, 0, len(s.inline)+len(s.fetched))
-	for _, k := range s.inline {
-		out = append(out, k)
-	}
-	for _, k := range s.fetched {
-		out = append(out, k)
-	}
-	return out
-}
-
 // trustedUntil returns, in Unix nanoseconds, until when an answer verified
 // with key kid ("" for a token without one) may be cached: the moment the
 // key set may next be re-read, max(fetched + maxAge, last attempt +

@@ -33,10 +33,7 @@ var (
 // returns "" and nil when there is none, ErrConflict when they differ, and
 // ErrMalformed when one cannot be a Plex token.
 func Extract(h http.Header, requestURI string) (string, error) {
-	var occ []string
-	for _, v := range h.Values(TokenParam) {
-		occ = append(occ, v)
-	}
+	occ := append([]string(nil), h.Values(TokenParam)...)
 	requestURI, _, _ = strings.Cut(requestURI, "#")
 	if _, query, ok := strings.Cut(requestURI, "?"); ok {
 		if err := scanQuery(query, 0, &occ); err != nil {
